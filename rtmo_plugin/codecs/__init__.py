@@ -1,0 +1,3 @@
+from .box_simcc import BoxSimCCLabel
+
+__all__ = ['BoxSimCCLabel']

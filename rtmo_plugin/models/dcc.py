@@ -1,0 +1,199 @@
+"""RTMO's convolutional branches and its Dynamic Coordinate Classifier (DCC).
+
+Attribute names follow MMPose 1.3's RTMO so that released checkpoints load
+with ``strict=True``.
+"""
+from __future__ import annotations
+
+from typing import List, NamedTuple, Optional, Sequence, Tuple
+
+import torch
+from mmcv.cnn import ConvModule, Scale
+from mmengine.model import BaseModule, bias_init_with_prob
+from mmpose.models.utils import GAUEncoder, SinePositionalEncoding
+from torch import Tensor, nn
+
+from ..codecs.box_simcc import BoxSimCCLabel, expectation_decode
+
+
+class HeadOutputs(NamedTuple):
+    """Per-level raw predictions, each a list over levels of ``[B, C, H_l, W_l]``."""
+
+    cls_scores: List[Tensor]    # C = num_classes
+    bbox_preds: List[Tensor]    # C = 4: (dx, dy, log w, log h) in strides
+    kpt_offsets: List[Tensor]   # C = 2K, only while training (proxy regression)
+    kpt_vis: List[Tensor]       # C = K visibility logits
+    pose_feats: List[Tensor]    # C = pose vector channels
+
+
+class RTMOBranches(BaseModule):
+    """Classification and pose branches applied to every feature level.
+
+    Each level's input is split in half along channels: the first half feeds
+    the classification convs, the second the pose convs (grouped after the
+    first layer).
+    """
+
+    def __init__(self,
+                 num_keypoints: int,
+                 in_channels: int,
+                 featmap_strides: Sequence[int],
+                 num_classes: int = 1,
+                 widen_factor: float = 1.0,
+                 cls_feat_channels: int = 256,
+                 stacked_convs: int = 2,
+                 num_groups: int = 8,
+                 channels_per_group: int = 36,
+                 pose_vec_channels: int = -1,
+                 norm_cfg: dict = dict(type='BN', momentum=0.03, eps=0.001),
+                 act_cfg: dict = dict(type='SiLU', inplace=True),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        in_channels = int(in_channels * widen_factor)
+        cls_channels = int(cls_feat_channels * widen_factor)
+        pose_channels = num_groups * int(channels_per_group * widen_factor)
+        num_levels = len(featmap_strides)
+
+        def conv_stack(num_convs: int, out_channels: int, groups: int) -> nn.Sequential:
+            return nn.Sequential(*[
+                ConvModule(in_channels if i == 0 else out_channels, out_channels, 3, padding=1,
+                           groups=1 if i == 0 else groups, norm_cfg=norm_cfg, act_cfg=act_cfg)
+                for i in range(num_convs)])
+
+        def per_level(make) -> nn.ModuleList:
+            return nn.ModuleList(make() for _ in range(num_levels))
+
+        self.conv_cls = per_level(lambda: conv_stack(stacked_convs, cls_channels, 1))
+        self.out_cls = per_level(lambda: nn.Conv2d(cls_channels, num_classes, 1))
+        self.conv_pose = per_level(lambda: conv_stack(2 * stacked_convs, pose_channels, num_groups))
+        self.out_bbox = per_level(lambda: nn.Conv2d(pose_channels, 4, 1))
+        self.out_kpt_reg = per_level(lambda: nn.Conv2d(pose_channels, 2 * num_keypoints, 1))
+        self.out_kpt_vis = per_level(lambda: nn.Conv2d(pose_channels, num_keypoints, 1))
+        if pose_vec_channels > 0:
+            self.out_pose = per_level(lambda: nn.Conv2d(pose_channels, pose_vec_channels, 1))
+        self.pose_vec_channels = pose_vec_channels if pose_vec_channels > 0 else pose_channels
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        for conv in self.out_cls:  # prior probability 0.01 keeps early VFL stable
+            conv.bias.data.fill_(bias_init_with_prob(0.01))
+
+    def forward(self, feats: Sequence[Tensor]) -> HeadOutputs:
+        """``feats``: one ``[B, 2 * C_in, H_l, W_l]`` map per level."""
+        out = HeadOutputs([], [], [], [], [])
+        for level, feat in enumerate(feats):
+            cls_feat, pose_feat = feat.chunk(2, dim=1)
+            cls_feat = self.conv_cls[level](cls_feat)
+            pose_feat = self.conv_pose[level](pose_feat)
+            out.cls_scores.append(self.out_cls[level](cls_feat))
+            out.bbox_preds.append(self.out_bbox[level](pose_feat))
+            if self.training:
+                out.kpt_offsets.append(self.out_kpt_reg[level](pose_feat))
+            out.kpt_vis.append(self.out_kpt_vis[level](pose_feat))
+            out.pose_feats.append(
+                self.out_pose[level](pose_feat) if hasattr(self, 'out_pose') else pose_feat)
+        return out
+
+
+class DCCOutput(NamedTuple):
+    keypoints: Tensor   # [N, K, 2]
+    probs_x: Tensor     # [N, K, Nx], softmax over bins
+    probs_y: Tensor     # [N, K, Ny]
+    sigmas: Tensor      # [N, K] learned relative deviations (empty in eval mode)
+    x_bins: Tensor      # [N, Nx] bin positions across each padded box
+    y_bins: Tensor      # [N, Ny]
+
+
+class DynamicCoordinateClassifier(BaseModule):
+    """Pose vectors -> dual 1-D heatmaps over bins laid across each box.
+
+    Keypoint features (a linear map of the pose vector, refined by a gated
+    attention unit across keypoints) are scored against the sine encodings of
+    the bin positions, which move with each box; the codec owns the bins.
+
+    Args:
+        codec: the box-bin codec (number of bins, box padding).
+        in_channels: pose vector channels.
+        num_keypoints: K.
+        feat_channels: keypoint feature channels.
+        spe_channels / spe_temperature: sine positional encoding of bin positions.
+        gau_cfg: ``GAUEncoder`` config, or None for no attention.
+    """
+
+    def __init__(self,
+                 codec: BoxSimCCLabel,
+                 in_channels: int,
+                 num_keypoints: int,
+                 feat_channels: int = 128,
+                 spe_channels: int = 128,
+                 spe_temperature: float = 300.0,
+                 gau_cfg: Optional[dict] = dict(
+                     s=128, expansion_factor=2, dropout_rate=0.0, drop_path=0.0,
+                     act_fn='SiLU', use_rel_bias=False, pos_enc='add')) -> None:
+        super().__init__()
+        self.codec = codec
+        self.num_keypoints = num_keypoints
+        self.feat_channels = feat_channels
+        self.spe = SinePositionalEncoding(out_channels=spe_channels, temperature=spe_temperature)
+        if gau_cfg is not None:
+            gau_cfg = dict(gau_cfg, in_token_dims=feat_channels, out_token_dims=feat_channels)
+            self.gau = GAUEncoder(**gau_cfg)
+            if gau_cfg.get('pos_enc', 'none') in ('add', 'rope'):
+                self.pos_enc = nn.Parameter(torch.randn(num_keypoints, gau_cfg['s']))
+        self.pose_to_kpts = nn.Sequential(
+            nn.Linear(in_channels, feat_channels * num_keypoints),
+            nn.BatchNorm1d(feat_channels * num_keypoints))
+        self.x_fc = nn.Linear(spe_channels, feat_channels)
+        self.y_fc = nn.Linear(spe_channels, feat_channels)
+        self.sigma_fc = nn.Sequential(
+            nn.Linear(in_channels, num_keypoints), nn.Sigmoid(), Scale(0.1))
+        # Kept as buffers only for checkpoint compatibility with MMPose.
+        x_offsets, y_offsets = codec.offsets()
+        self.register_buffer('y_bins', y_offsets)
+        self.register_buffer('x_bins', x_offsets)
+
+    def keypoint_features(self, pose_vecs: Tensor) -> Tensor:
+        """``[N, C_in]`` pose vectors -> ``[N, K, C]`` keypoint features."""
+        kpt_feats = self.pose_to_kpts(pose_vecs).view(-1, self.num_keypoints, self.feat_channels)
+        if hasattr(self, 'gau'):
+            kpt_feats = self.gau(kpt_feats, pos_enc=getattr(self, 'pos_enc', None))
+        return kpt_feats
+
+    def forward(self, pose_vecs: Tensor, bboxes: Tensor, priors: Tensor) -> DCCOutput:
+        """Args:
+            pose_vecs: ``[N, C_in]`` pose vectors of N detections.
+            bboxes: ``[N, 4]`` their xyxy boxes (input pixels).
+            priors: ``[N, 2]`` their grid-cell centres; bin positions are
+                encoded relative to them.
+        """
+        kpt_feats = self.keypoint_features(pose_vecs)
+        probs_x, probs_y = (
+            torch.bmm(kpt_feats, fc(self.spe(position=bins)).transpose(1, 2)).softmax(-1)
+            for bins, fc in zip(self.codec.bins_for_boxes(bboxes, priors), (self.x_fc, self.y_fc)))
+        x_bins, y_bins = self.codec.bins_for_boxes(bboxes)
+        keypoints = expectation_decode(probs_x, probs_y, x_bins, y_bins)
+        sigmas = self.sigma_fc(pose_vecs) if self.training else pose_vecs.new_zeros(0)
+        return DCCOutput(keypoints, probs_x, probs_y, sigmas, x_bins, y_bins)
+
+
+def flatten_levels(preds: Sequence[Tensor]) -> Tensor:
+    """List of ``[B, C, H_l, W_l]`` -> ``[B, sum_l H_l * W_l, C]``."""
+    return torch.cat([p.permute(0, 2, 3, 1).flatten(1, 2) for p in preds], dim=1)
+
+
+def decode_boxes(deltas: Tensor, priors: Tensor) -> Tensor:
+    """``[B, P, 4]`` (dx, dy, log w, log h) + priors ``[P, 4]`` (x, y, sx, sy) -> xyxy."""
+    centers = deltas[..., :2] * priors[:, 2:] + priors[:, :2]
+    half_sizes = deltas[..., 2:].exp() * priors[:, 2:] / 2
+    return torch.cat((centers - half_sizes, centers + half_sizes), dim=-1)
+
+
+def decode_keypoints(offsets: Tensor, priors: Tensor) -> Tensor:
+    """``[B, P, 2K]`` offsets in strides + priors ``[P, 4]`` -> ``[B, P, K, 2]`` pixels."""
+    offsets = offsets.unflatten(-1, (-1, 2))
+    return offsets * priors[:, None, 2:] + priors[:, None, :2]
+
+
+def split_center_scale(bboxes: Tensor) -> Tuple[Tensor, Tensor]:
+    """``[..., 4]`` xyxy -> centres and sizes ``[..., 2]`` (no padding)."""
+    return (bboxes[..., :2] + bboxes[..., 2:]) / 2, bboxes[..., 2:] - bboxes[..., :2]

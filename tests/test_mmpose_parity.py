@@ -1,0 +1,71 @@
+"""The plugin's RTMO equals MMPose 1.3's: same checkpoints, predictions and losses."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import MMPOSE_CONFIGS, SIZES, build_model, load_config, real_batch, val_batch
+
+
+def build_pair(size: str, score_thr: float = 0.1):
+    ours_cfg, ref_cfg = load_config(SIZES[size][0]), load_config(MMPOSE_CONFIGS / SIZES[size][1])
+    for cfg in (ours_cfg, ref_cfg):
+        cfg.model.data_preprocessor.batch_augments = None  # random resizing
+        cfg.model.test_cfg.score_thr = score_thr
+    ref = build_model(ref_cfg)
+    ours = build_model(ours_cfg, seed=1)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    return ours, ref
+
+
+@pytest.mark.parametrize('size', ['t', 's', 'm', 'l'])
+def test_state_dict_layout_equals_mmpose(size):
+    ours_cfg = load_config(SIZES[size][0])
+    ref_cfg = load_config(MMPOSE_CONFIGS / SIZES[size][1])
+    ours = {k: v.shape for k, v in build_model(ours_cfg).state_dict().items()}
+    ref = {k: v.shape for k, v in build_model(ref_cfg).state_dict().items()}
+    assert ours == ref
+
+
+@pytest.fixture(scope='module')
+def rtmo_s_pair():
+    # random weights put every score near the 0.01 prior: keep them all, then NMS
+    return build_pair('s', score_thr=0.0)
+
+
+@pytest.mark.parametrize('nms_thr', [0.65, 0.3])
+def test_predictions_equal_mmpose(rtmo_s_pair, coco_mini, nms_thr):
+    ours, ref = rtmo_s_pair
+    for model in (ours, ref):
+        model.eval()
+        model.test_cfg['nms_thr'] = nms_thr
+    batch = val_batch(coco_mini, num_images=2)
+    with torch.no_grad():
+        ours_out = ours.test_step(copy.deepcopy(batch))
+        ref_out = ref.test_step(copy.deepcopy(batch))
+    for a, b in zip(ours_out, ref_out):
+        pa, pb = a.pred_instances, b.pred_instances
+        assert len(pa) == len(pb) > 0
+        for key in ('bboxes', 'bbox_scores', 'keypoints', 'keypoint_scores'):
+            np.testing.assert_allclose(pa[key], pb[key], atol=1e-4, rtol=1e-4, err_msg=key)
+
+
+@pytest.mark.parametrize('second_stage', [False, True])
+def test_losses_equal_mmpose(rtmo_s_pair, coco_mini, second_stage):
+    ours, ref = rtmo_s_pair
+    batch = real_batch(coco_mini, num_images=4)
+    losses = []
+    for model in (ours, ref):
+        model.train()
+        model.head.proxy_target_cc = second_stage
+        model.head.use_aux_loss = second_stage
+        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        losses.append(model(**data, mode='loss'))
+    ours_losses, ref_losses = losses
+    assert set(ours_losses) == set(ref_losses)
+    for key, ref_value in ref_losses.items():
+        ref_value = torch.as_tensor(ref_value, dtype=torch.float32)
+        ours_value = torch.as_tensor(ours_losses[key], dtype=torch.float32)
+        torch.testing.assert_close(ours_value.mean(), ref_value.mean(), rtol=1e-4, atol=1e-5,
+                                   msg=key)

@@ -1,0 +1,159 @@
+"""RTMOPoseHead on small inputs: shapes, edge cases and gradients."""
+import numpy as np
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+
+import rtmo_plugin  # noqa: F401
+
+K = 5
+METAFILE = None  # no sigmas: OKS uses unit sigmas, fine for a unit test
+
+
+def tiny_head(**overrides):
+    init_default_scope('mmpose')
+    cfg = dict(
+        type='RTMOPoseHead', num_keypoints=K, featmap_strides=(16, 32),
+        codec=dict(type='BoxSimCCLabel', num_bins=(24, 32), kernel='laplace',
+                   decode_mode='expectation'),
+        head_module_cfg=dict(in_channels=16, cls_feat_channels=16, channels_per_group=4,
+                             num_groups=2, pose_vec_channels=16, stacked_convs=1,
+                             act_cfg=dict(type='Swish')),
+        dcc_cfg=dict(feat_channels=8, spe_channels=8,
+                     gau_cfg=dict(s=8, expansion_factor=2, dropout_rate=0.0, drop_path=0.0,
+                                  act_fn='SiLU', pos_enc='add')),
+        assigner=dict(type='SimOTAAssigner', dynamic_k_indicator='oks',
+                      oks_calculator=dict(type='PoseOKS', metainfo=METAFILE)),
+        prior_generator=dict(type='MlvlPointGenerator', centralize_points=True,
+                             strides=[16, 32]),
+        overlaps_power=0.5,
+        loss_cls=dict(type='VariFocalLoss', reduction='sum', use_target_weight=True),
+        loss_bbox=dict(type='IoULoss', mode='square', eps=1e-16, reduction='sum',
+                       loss_weight=5.0),
+        loss_oks=dict(type='OKSLoss', reduction='none', metainfo=METAFILE, loss_weight=30.0),
+        loss_vis=dict(type='BCELoss', use_target_weight=True, reduction='mean'),
+        loss_mle=dict(type='MLECoordLoss', use_target_weight=True),
+        loss_bbox_aux=dict(type='L1Loss', reduction='sum'))
+    cfg.update(overrides)
+    head = MODELS.build(cfg)
+    head.init_weights()
+    return head
+
+
+def feats(batch=2, size=128, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return tuple(torch.randn(batch, 32, size // s, size // s, generator=g) for s in (16, 32))
+
+
+def sample(boxes=(), visible=None, input_size=(128, 128)):
+    boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+    n = len(boxes)
+    g = torch.Generator().manual_seed(n)
+    kpts = boxes[:, None, :2] + torch.rand(n, K, 2, generator=g) * (boxes[:, None, 2:] -
+                                                                     boxes[:, None, :2])
+    vis = torch.ones(n, K) if visible is None else torch.as_tensor(visible, dtype=torch.float32)
+    wh = (boxes[:, 2:] - boxes[:, :2]).clamp(min=0)
+    data_sample = PoseDataSample(metainfo=dict(input_size=input_size))
+    data_sample.gt_instance_labels = InstanceData(
+        bboxes=boxes, labels=torch.zeros(n, dtype=torch.long), keypoints=kpts,
+        keypoints_visible=vis, areas=wh[:, 0] * wh[:, 1])
+    return data_sample
+
+
+PEOPLE = [(10.0, 20.0, 60.0, 120.0), (70.0, 10.0, 120.0, 100.0)]
+EXPECTED_LOSSES = {'loss_cls', 'loss_bbox', 'loss_vis', 'loss_mle', 'loss_oks'}
+
+
+def check_losses(losses, expected):
+    assert expected <= set(losses)
+    total = sum(v.mean() for k, v in losses.items() if k.startswith('loss'))  # as mmengine
+    assert torch.isfinite(total)
+    return total
+
+
+def test_forward_shapes():
+    head = tiny_head().train()
+    out = head(feats())
+    assert [t.shape for t in out.cls_scores] == [(2, 1, 8, 8), (2, 1, 4, 4)]
+    assert [t.shape for t in out.bbox_preds] == [(2, 4, 8, 8), (2, 4, 4, 4)]
+    assert [t.shape for t in out.kpt_offsets] == [(2, 2 * K, 8, 8), (2, 2 * K, 4, 4)]
+    assert [t.shape for t in out.kpt_vis] == [(2, K, 8, 8), (2, K, 4, 4)]
+    assert [t.shape for t in out.pose_feats] == [(2, 16, 8, 8), (2, 16, 4, 4)]
+    assert head.eval()(feats()).kpt_offsets == []  # regression branch is training-only
+
+
+def test_loss_backpropagates_to_every_branch():
+    head = tiny_head().train()
+    losses = head.loss(feats(), [sample(PEOPLE), sample(PEOPLE[:1])])
+    check_losses(losses, EXPECTED_LOSSES).backward()
+    for name in ('out_cls', 'out_bbox', 'out_kpt_reg', 'out_kpt_vis', 'out_pose'):
+        grad = getattr(head.head_module, name)[0].weight.grad
+        assert grad is not None and grad.abs().sum() > 0, name
+    assert head.dcc.x_fc.weight.grad.abs().sum() > 0
+    assert head.dcc.sigma_fc[0].weight.grad.abs().sum() > 0
+    assert losses['num_samples'] >= 1
+
+
+def test_images_without_people():
+    head = tiny_head().train()
+    losses = head.loss(feats(), [sample(), sample()])
+    assert set(k for k in losses if k.startswith('loss')) == {'loss_cls'}
+    total = check_losses(losses, {'loss_cls'})
+    total.backward()
+    assert float(losses['num_samples']) == 1.0
+
+
+def test_people_without_visible_keypoints_and_degenerate_boxes():
+    head = tiny_head().train()
+    invisible = sample(PEOPLE, visible=torch.zeros(2, K))
+    degenerate = sample([(50.0, 50.0, 50.0, 50.0), (30.0, 40.0, 31.0, 90.0)])
+    losses = head.loss(feats(), [invisible, degenerate])
+    check_losses(losses, {'loss_cls'}).backward()
+
+
+def test_second_stage_and_aux_loss():
+    head = tiny_head(proxy_target_cc=True, use_aux_loss=True).train()
+    losses = head.loss(feats(), [sample(PEOPLE), sample(PEOPLE)])
+    check_losses(losses, EXPECTED_LOSSES | {'loss_bbox_aux'}).backward()
+    assert losses['overlaps'].shape[1] == 1
+    assert ((losses['overlaps'] >= 0) & (losses['overlaps'] <= 1)).all()
+
+
+@pytest.mark.parametrize('nms_thr', [1.0, 0.65, 0.3])
+def test_predict(nms_thr):
+    head = tiny_head().eval()
+    samples = [sample(input_size=(128, 128)), sample(input_size=(128, 128))]
+    results = head.predict(feats(), samples, dict(score_thr=0.0, nms_thr=nms_thr))
+    assert len(results) == 2
+    for res in results:
+        n = len(res)
+        assert 0 < n <= 8 * 8 + 4 * 4
+        assert res.keypoints.shape == (n, K, 2) and res.keypoint_scores.shape == (n, K)
+        assert res.bboxes.shape == (n, 4) and res.scores.shape == (n,)
+        assert res.bboxes.min() >= 0 and res.bboxes.max() <= 128
+        assert isinstance(res.keypoints, np.ndarray)
+    if nms_thr == 1.0:
+        assert all(len(r) == 8 * 8 + 4 * 4 for r in results)
+
+
+def test_predict_nothing_above_threshold():
+    head = tiny_head().eval()
+    results = head.predict(feats(batch=1), [sample()], dict(score_thr=1.1))
+    assert len(results[0]) == 0
+    assert results[0].keypoints.shape == (0, K, 2)
+
+
+@pytest.mark.parametrize('nms_thr', [0.0, 1.5])
+def test_predict_rejects_bad_nms_thr(nms_thr):
+    with pytest.raises(ValueError, match='nms_thr'):
+        tiny_head().eval().predict(feats(batch=1), [sample()], dict(nms_thr=nms_thr))
+
+
+def test_bad_config_errors():
+    with pytest.raises(ValueError, match='num_classes'):
+        tiny_head(num_classes=2)
+    with pytest.raises(ValueError, match='head_module_cfg'):
+        tiny_head(head_module_cfg=dict(in_channels=16, num_keypoints=K))
