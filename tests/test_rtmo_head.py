@@ -157,3 +157,43 @@ def test_bad_config_errors():
         tiny_head(num_classes=2)
     with pytest.raises(ValueError, match='head_module_cfg'):
         tiny_head(head_module_cfg=dict(in_channels=16, num_keypoints=K))
+
+
+def test_single_positive_in_a_batch_trains():
+    head = tiny_head().train()
+    box, prior = torch.tensor([[10.0, 10.0, 50.0, 90.0]]), torch.tensor([[24.0, 40.0]])
+    out = head.dcc(torch.randn(1, 16), box, prior)
+    assert out.keypoints.shape == (1, K, 2) and torch.isfinite(out.keypoints).all()
+
+
+def _dcc_error_after_training(steps: int, init: bool) -> float:
+    """Trains a DCC alone on pose vectors that encode the keypoints linearly."""
+    from rtmo_plugin.codecs.box_simcc import BoxSimCCLabel, laplace_labels
+    from rtmo_plugin.models.dcc import DynamicCoordinateClassifier
+
+    torch.manual_seed(0)
+    codec = BoxSimCCLabel(num_bins=(64, 64), kernel='laplace', decode_mode='expectation')
+    dcc = DynamicCoordinateClassifier(codec, in_channels=64, num_keypoints=K).train()
+    if init:
+        dcc.init_weights()
+    encode = torch.randn(2 * K, 64) / 4
+    optim = torch.optim.AdamW(dcc.parameters(), lr=0.004, weight_decay=0.05)
+    loss_fn = MODELS.build(dict(type='MLECoordLoss', use_target_weight=True))
+    for _ in range(steps):
+        centers = torch.rand(32, 2) * 100 + 20
+        sizes = torch.rand(32, 2) * 40 + torch.tensor([20.0, 60.0])
+        offsets = (torch.rand(32, K, 2) - 0.5) * sizes[:, None]
+        out = dcc((offsets / 50).flatten(1) @ encode,
+                  torch.cat((centers - sizes / 2, centers + sizes / 2), 1), centers)
+        labels = laplace_labels(centers[:, None] + offsets, out.x_bins, out.y_bins, out.sigmas,
+                                sizes.prod(1) / 2)
+        loss = loss_fn((out.probs_x, out.probs_y), labels, torch.ones(32, K))
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    return (out.keypoints - centers[:, None] - offsets).norm(dim=-1).mean().item()
+
+
+def test_dcc_learns_from_scratch_with_identity_attention_init():
+    # measured: 7.5 px with the plugin's init; 23 px with MMPose's (saturated softmax)
+    assert _dcc_error_after_training(150, init=True) < 12.0

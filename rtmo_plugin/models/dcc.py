@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule, Scale
 from mmengine.model import BaseModule, bias_init_with_prob
 from mmpose.models.utils import GAUEncoder, SinePositionalEncoding
@@ -95,6 +96,20 @@ class RTMOBranches(BaseModule):
         return out
 
 
+class PoseBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d that normalises a lone training sample with the running statistics.
+
+    A batch can have a single positive detection; batch statistics of one
+    sample are undefined (``nn.BatchNorm1d`` raises).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training and x.size(0) <= 1:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                training=False, eps=self.eps)
+        return super().forward(x)
+
+
 class DCCOutput(NamedTuple):
     keypoints: Tensor   # [N, K, 2]
     probs_x: Tensor     # [N, K, Nx], softmax over bins
@@ -129,7 +144,7 @@ class DynamicCoordinateClassifier(BaseModule):
                  spe_temperature: float = 300.0,
                  gau_cfg: Optional[dict] = dict(
                      s=128, expansion_factor=2, dropout_rate=0.0, drop_path=0.0,
-                     act_fn='SiLU', use_rel_bias=False, pos_enc='add')) -> None:
+                     act_fn='SiLU', pos_enc='add')) -> None:
         super().__init__()
         self.codec = codec
         self.num_keypoints = num_keypoints
@@ -142,7 +157,7 @@ class DynamicCoordinateClassifier(BaseModule):
                 self.pos_enc = nn.Parameter(torch.randn(num_keypoints, gau_cfg['s']))
         self.pose_to_kpts = nn.Sequential(
             nn.Linear(in_channels, feat_channels * num_keypoints),
-            nn.BatchNorm1d(feat_channels * num_keypoints))
+            PoseBatchNorm1d(feat_channels * num_keypoints))
         self.x_fc = nn.Linear(spe_channels, feat_channels)
         self.y_fc = nn.Linear(spe_channels, feat_channels)
         self.sigma_fc = nn.Sequential(
@@ -151,6 +166,23 @@ class DynamicCoordinateClassifier(BaseModule):
         x_offsets, y_offsets = codec.offsets()
         self.register_buffer('y_bins', y_offsets)
         self.register_buffer('x_bins', x_offsets)
+
+    def init_weights(self) -> None:
+        """Start the keypoint attention as an identity map.
+
+        With MMPose's initialisation (``pos_enc ~ N(0, 1)``, full-scale GAU
+        output) the attention kernel ``relu(qk / sqrt(s))^2`` is ~1e2 per keypoint
+        pair, the bin logits are in the thousands and the softmax saturates: the
+        DCC then barely learns from scratch and its keypoints stay near wrong bins
+        while the learned deviations widen. Small position encodings and a zero
+        output projection let it learn like a plain linear classifier first. Only
+        the initial values differ; checkpoints are unaffected.
+        """
+        super().init_weights()
+        if hasattr(self, 'gau'):
+            nn.init.zeros_(self.gau.o.weight)
+            if hasattr(self, 'pos_enc'):
+                nn.init.normal_(self.pos_enc, std=0.02)
 
     def keypoint_features(self, pose_vecs: Tensor) -> Tensor:
         """``[N, C_in]`` pose vectors -> ``[N, K, C]`` keypoint features."""
