@@ -1,0 +1,75 @@
+"""The synthetic COCO-keypoints generator: deterministic, valid COCO, usable by MMPose."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mmpose.datasets import CocoDataset
+
+from rtmo_plugin.synthetic import main, make_image
+
+
+@pytest.fixture(scope='module')
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp('synthetic')
+    main([str(out), '--train', '12', '--val', '3', '--size', '128', '--seed', '5'])
+    return out
+
+
+def test_layout_and_counts(dataset):
+    train = json.loads((dataset / 'annotations/person_keypoints_train.json').read_text())
+    val = json.loads((dataset / 'annotations/person_keypoints_val.json').read_text())
+    assert len(train['images']) == 12 and len(val['images']) == 3
+    assert len(list((dataset / 'train').glob('*.jpg'))) == 12
+    assert train['categories'][0]['keypoints'][0] == 'nose'
+    assert len(train['categories'][0]['keypoints']) == 17
+
+
+def test_annotations_are_valid_coco(dataset):
+    train = json.loads((dataset / 'annotations/person_keypoints_train.json').read_text())
+    assert len(train['annotations']) >= 12  # 1-4 people in 90 % of the images
+    ids = [a['id'] for a in train['annotations']]
+    assert len(set(ids)) == len(ids)
+    for ann in train['annotations']:
+        kpts = np.array(ann['keypoints']).reshape(17, 3)
+        assert set(kpts[:, 2]) <= {0, 1, 2}
+        assert ann['num_keypoints'] == int((kpts[:, 2] > 0).sum()) > 0
+        assert (kpts[kpts[:, 2] == 0, :2] == 0).all()
+        labelled = kpts[kpts[:, 2] > 0, :2]
+        assert ((labelled >= 0) & (labelled < 128)).all()
+        x, y, w, h = ann['bbox']
+        assert min(x, y) >= 0 and x + w <= 128 and y + h <= 128 and w > 0 and h > 0
+        assert 0 < ann['area'] <= w * h and ann['iscrowd'] == 0
+
+
+def test_deterministic_for_a_seed():
+    a_img, a_anns = make_image(np.random.default_rng(3), 96)
+    b_img, b_anns = make_image(np.random.default_rng(3), 96)
+    c_img, _ = make_image(np.random.default_rng(4), 96)
+    assert np.array_equal(a_img, b_img) and a_anns == b_anns
+    assert not np.array_equal(a_img, c_img)
+
+
+def test_occlusion_and_empty_images_occur():
+    rng = np.random.default_rng(0)
+    flags, people = [], []
+    for _ in range(40):
+        _, anns = make_image(rng, 128)
+        people.append(len(anns))
+        flags += [v for a in anns for v in a['keypoints'][2::3]]
+    assert 0 in people and max(people) >= 3
+    assert {0, 1, 2} <= set(flags)  # outside the image, occluded, visible
+
+
+def test_mmpose_reads_it(dataset):
+    ds = CocoDataset(data_root=str(dataset), ann_file='annotations/person_keypoints_train.json',
+                     data_prefix=dict(img='train/'), data_mode='bottomup', test_mode=True,
+                     pipeline=[])
+    assert len(ds) > 0 and ds[0]['keypoints'].shape[1:] == (17, 2)
+
+
+def test_cli_help():
+    out = subprocess.run([sys.executable, '-m', 'rtmo_plugin.synthetic', '--help'],
+                         capture_output=True, text=True, check=True).stdout
+    assert '--train' in out and 'COCO' in out
