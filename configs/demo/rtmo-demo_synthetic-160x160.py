@@ -1,0 +1,74 @@
+# The main-job demo: a small RTMO (RTMO-t at 2/3 of its width, a 128-d encoder) trained from
+# scratch on the package's synthetic dataset (`python -m rtmo_plugin.synthetic`) at 160x160,
+# on a CPU, in minutes. Same head, codec, losses, assigner and runner as the COCO configs:
+# only the data, the sizes and the schedule differ.
+_base_ = ['../rtmo/coco/rtmo-t_8xb32-600e_coco-416x416.py']
+
+input_size = (160, 160)
+widen_factor = 0.25
+hidden_dim = 128
+data_root = 'data/synthetic/'
+max_epochs = 36
+stage2_epoch = 24  # the regression branch then learns from the DCC (RTMO's second stage)
+
+codec = dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)
+# no flips: the figures' left limbs are warm and right limbs cool, a mirror would swap that
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='BottomupRandomAffine', input_size=input_size, shift_factor=0.1,
+         rotate_factor=10, scale_factor=(0.75, 1.25), pad_val=114, distribution='uniform',
+         bbox_keep_corner=False, clip_border=True),
+    dict(type='YOLOXHSVRandomAug'),
+    dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
+    dict(type='PackPoseInputs',
+         meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
+                    'input_center', 'input_scale')),
+]
+train_dataloader = dict(
+    batch_size=8, num_workers=1, persistent_workers=True, pin_memory=False,
+    dataset=dict(data_root=data_root, ann_file='annotations/person_keypoints_train.json',
+                 data_prefix=dict(img='train/'), pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8, num_workers=1, persistent_workers=True, pin_memory=False,
+    dataset=dict(data_root=data_root, ann_file='annotations/person_keypoints_val.json',
+                 data_prefix=dict(img='val/'), pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/person_keypoints_val.json')
+test_evaluator = val_evaluator
+
+train_cfg = dict(max_epochs=max_epochs, val_interval=5, dynamic_intervals=None)
+optim_wrapper = dict(optimizer=dict(lr=0.004))
+param_scheduler = [
+    dict(type='QuadraticWarmupLR', by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=0.0001, begin=1, T_max=max_epochs - 1,
+         end=max_epochs, by_epoch=True, convert_to_iter_based=True),
+]
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1),
+                     logger=dict(interval=10))
+custom_hooks = [
+    dict(type='RTMOModeSwitchHook', priority=48, epoch_attributes={
+        stage2_epoch: {'proxy_target_cc': True, 'loss_mle.loss_weight': 5.0,
+                       'loss_oks.loss_weight': 10.0}}),
+    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0002, update_buffers=True,
+         strict_load=False, priority=49),
+]
+log_processor = dict(window_size=10)
+
+model = dict(
+    backbone=dict(widen_factor=widen_factor, init_cfg=None),  # from scratch: no downloads
+    neck=dict(
+        in_channels=[64, 128, 256],
+        widen_factor=widen_factor,
+        hidden_dim=hidden_dim,
+        encoder_cfg=dict(self_attn_cfg=dict(embed_dims=hidden_dim),
+                         ffn_cfg=dict(embed_dims=hidden_dim, feedforward_channels=4 * hidden_dim)),
+        projector=dict(in_channels=[hidden_dim, hidden_dim], out_channels=128)),
+    head=dict(head_module_cfg=dict(widen_factor=widen_factor, pose_vec_channels=128)),
+    data_preprocessor=dict(batch_augments=None),
+    test_cfg=dict(input_size=input_size, score_thr=0.1, nms_thr=0.65))
