@@ -139,6 +139,21 @@ def test_predict(nms_thr):
         assert all(len(r) == 8 * 8 + 4 * 4 for r in results)
 
 
+@pytest.mark.parametrize('nms_thr, kept', [(1.0, [0, 1, 2]), (0.65, [0, 2]), (0.05, [0, 2])])
+def test_predict_nms_on_known_boxes(nms_thr, kept):
+    head = tiny_head().eval()
+    # boxes 0 and 1 overlap with IoU 0.81; box 2 is apart; scores are already sorted
+    bboxes = torch.tensor([[10.0, 10.0, 60.0, 110.0], [10.0, 15.0, 60.0, 110.0],
+                           [80.0, 10.0, 120.0, 90.0]])
+    scores = torch.tensor([[0.9], [0.8], [0.7]])
+    res = head._predict_image(scores, bboxes, torch.rand(3, K), torch.randn(3, 16),
+                              torch.tensor([[32.0, 48.0, 16, 16]] * 3), (128, 128),
+                              dict(score_thr=0.1), nms_thr)
+    np.testing.assert_allclose(res.scores, scores[kept, 0].numpy())
+    np.testing.assert_allclose(res.bboxes, bboxes[kept].numpy())
+    assert res.keypoints.shape == (len(kept), K, 2)
+
+
 def test_predict_nothing_above_threshold():
     head = tiny_head().eval()
     results = head.predict(feats(batch=1), [sample()], dict(score_thr=1.1))
@@ -157,13 +172,41 @@ def test_bad_config_errors():
         tiny_head(num_classes=2)
     with pytest.raises(ValueError, match='head_module_cfg'):
         tiny_head(head_module_cfg=dict(in_channels=16, num_keypoints=K))
+    with pytest.raises(ValueError, match=r'dcc_cfg.num_bins comes from `codec.num_bins`'):
+        tiny_head(dcc_cfg=dict(num_bins=(24, 32)))
+    with pytest.raises(ValueError, match='differ from featmap_strides'):
+        tiny_head(prior_generator=dict(type='MlvlPointGenerator', strides=[8, 16]))
+
+
+def test_default_prior_generator_follows_featmap_strides():
+    assert tiny_head(prior_generator=None).prior_generator.strides == [(16, 16), (32, 32)]
+
+
+@pytest.mark.parametrize('missing', ['loss_cls', 'assigner'])
+def test_training_without_losses_or_assigner_says_what_is_missing(missing):
+    head = tiny_head(**{missing: None}).train()
+    with pytest.raises(ValueError, match=missing):
+        head.loss(feats(), [sample(PEOPLE), sample()])
+    head.eval().predict(feats(batch=1), [sample()], dict(score_thr=0.0))  # inference still works
+
+
+def test_aux_loss_switch_without_its_loss_fails_clearly():
+    head = tiny_head(loss_bbox_aux=None, use_aux_loss=True).train()
+    with pytest.raises(ValueError, match='loss_bbox_aux'):
+        head.loss(feats(), [sample(PEOPLE), sample()])
 
 
 def test_single_positive_in_a_batch_trains():
     head = tiny_head().train()
+    bn = head.dcc.pose_to_kpts[1]
+    running_mean = bn.running_mean.clone()
     box, prior = torch.tensor([[10.0, 10.0, 50.0, 90.0]]), torch.tensor([[24.0, 40.0]])
-    out = head.dcc(torch.randn(1, 16), box, prior)
+    pose_vecs = torch.randn(1, 16, requires_grad=True)
+    out = head.dcc(pose_vecs, box, prior)
     assert out.keypoints.shape == (1, K, 2) and torch.isfinite(out.keypoints).all()
+    out.keypoints.sum().backward()
+    assert torch.isfinite(pose_vecs.grad).all() and pose_vecs.grad.abs().sum() > 0
+    assert torch.equal(bn.running_mean, running_mean)  # one sample does not update statistics
 
 
 def _dcc_error_after_training(steps: int, init: bool) -> float:

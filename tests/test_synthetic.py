@@ -28,7 +28,7 @@ def test_layout_and_counts(dataset):
 
 def test_annotations_are_valid_coco(dataset):
     train = json.loads((dataset / 'annotations/person_keypoints_train.json').read_text())
-    assert len(train['annotations']) >= 12  # 1-4 people in 90 % of the images
+    assert len(train['annotations']) >= 12  # 1-3 people in 90 % of the images
     ids = [a['id'] for a in train['annotations']]
     assert len(set(ids)) == len(ids)
     for ann in train['annotations']:

@@ -32,10 +32,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--train-images', type=int, default=400)
     parser.add_argument('--val-images', type=int, default=50)
     parser.add_argument('--epochs', type=int, default=None, help='override the schedule')
-    parser.add_argument('--num-pictures', type=int, default=6)
+    parser.add_argument('--num-pictures', type=int, default=6, help='val images to draw (>= 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, as in MMPose tools/train.py')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.num_pictures < 1 or (args.epochs is not None and args.epochs < 2):
+        parser.error('--num-pictures must be >= 1 and --epochs >= 2')
+    return args
 
 
 def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
@@ -98,7 +101,9 @@ def draw_predictions(cfg, checkpoint: Path, data_dir: Path, out: Path, count: in
                                   draw_gt=False, draw_bbox=True, show_kpt_idx=False,
                                   kpt_thr=0.3, show=False)
         tiles.append(visualizer.get_image())
-    rows = [np.hstack(tiles[i:i + 3]) for i in range(0, len(tiles) - len(tiles) % 3, 3)]
+    columns = min(3, len(tiles))
+    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)  # fill the last row
+    rows = [np.hstack(tiles[i:i + columns]) for i in range(0, len(tiles), columns)]
     picture = out / 'predictions.jpg'
     mmcv.imwrite(mmcv.rgb2bgr(np.vstack(rows)), str(picture))
     return picture
@@ -148,7 +153,7 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()  # EMAHook evaluates the averaged weights
-    checkpoint = Path(cfg.work_dir) / f'epoch_{cfg.train_cfg.max_epochs}.pth'
+    checkpoint = Path((Path(cfg.work_dir) / 'last_checkpoint').read_text().strip())
 
     table = write_metrics({k.replace('coco/', ''): v for k, v in metrics.items()}, args.out)
     picture = draw_predictions(cfg, checkpoint, data_dir, args.out, args.num_pictures)

@@ -283,7 +283,7 @@ class BoxSimCCLabel(BaseKeypointCodec):
         sigmas = torch.from_numpy(self.sigma) * bin_width  # [N, 2], coordinate units
         if self.kernel == 'gaussian':
             labels_x, labels_y = gaussian_labels(kpts, x_bins, y_bins, sigmas, self.normalize)
-        else:  # RTMO's Laplacian with unit area: the deviation is `sigma` bins on x
+        else:  # RTMO's Laplacian for an instance of area 1: the deviation is `sigma` bins (x)
             deviation = sigmas[:, :1].expand(-1, num_keypoints)
             labels_x, labels_y = laplace_labels(
                 kpts, x_bins, y_bins, deviation, torch.ones(num_instances))

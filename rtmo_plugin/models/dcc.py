@@ -5,7 +5,7 @@ with ``strict=True``.
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -199,6 +199,8 @@ class DynamicCoordinateClassifier(BaseModule):
                 encoded relative to them.
         """
         kpt_feats = self.keypoint_features(pose_vecs)
+        # relative bins are laid from the relative centre (not absolute bins minus the
+        # prior) to round exactly as MMPose does; released checkpoints then reproduce it
         probs_x, probs_y = (
             torch.bmm(kpt_feats, fc(self.spe(position=bins)).transpose(1, 2)).softmax(-1)
             for bins, fc in zip(self.codec.bins_for_boxes(bboxes, priors), (self.x_fc, self.y_fc)))
@@ -224,8 +226,3 @@ def decode_keypoints(offsets: Tensor, priors: Tensor) -> Tensor:
     """``[B, P, 2K]`` offsets in strides + priors ``[P, 4]`` -> ``[B, P, K, 2]`` pixels."""
     offsets = offsets.unflatten(-1, (-1, 2))
     return offsets * priors[:, None, 2:] + priors[:, None, :2]
-
-
-def split_center_scale(bboxes: Tensor) -> Tuple[Tensor, Tensor]:
-    """``[..., 4]`` xyxy -> centres and sizes ``[..., 2]`` (no padding)."""
-    return (bboxes[..., :2] + bboxes[..., 2:]) / 2, bboxes[..., 2:] - bboxes[..., :2]

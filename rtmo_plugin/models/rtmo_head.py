@@ -12,7 +12,7 @@ from mmpose.models.utils import filter_scores_and_topk
 from mmpose.registry import KEYPOINT_CODECS, MODELS, TASK_UTILS
 from torch import Tensor
 
-from ..codecs.box_simcc import laplace_labels
+from ..codecs.box_simcc import laplace_labels, xyxy_to_center_scale
 from .assignment import Targets, assign_image
 from .dcc import (
     DynamicCoordinateClassifier,
@@ -21,7 +21,6 @@ from .dcc import (
     decode_boxes,
     decode_keypoints,
     flatten_levels,
-    split_center_scale,
 )
 
 _DEFAULT_CODEC = dict(type='BoxSimCCLabel', num_bins=(192, 256), kernel='laplace',
@@ -78,26 +77,45 @@ class RTMOPoseHead(BaseModule):
         for key in ('num_keypoints', 'featmap_strides', 'num_classes'):
             if key in head_module_cfg:
                 raise ValueError(f'RTMOPoseHead: set `{key}` on the head, not in head_module_cfg')
+        dcc_cfg = dict(dcc_cfg or {})
+        derived = dict(num_bins='codec.num_bins', num_keypoints='num_keypoints',
+                       in_channels='head_module_cfg.pose_vec_channels')
+        for key, where in derived.items():
+            if key in dcc_cfg:
+                raise ValueError(f'RTMOPoseHead: dcc_cfg.{key} comes from `{where}`; remove it '
+                                 'from dcc_cfg (MMPose configs set it there)')
         self.num_keypoints = num_keypoints
-        self.featmap_strides = tuple(featmap_strides)
-        self.num_classes = num_classes
         self.proxy_target_cc = proxy_target_cc
         self.use_aux_loss = use_aux_loss
         self.overlaps_power = overlaps_power
 
         self.codec = KEYPOINT_CODECS.build(codec)
-        self.prior_generator = TASK_UTILS.build(prior_generator)
+        self.prior_generator = TASK_UTILS.build(prior_generator or dict(
+            type='MlvlPointGenerator', centralize_points=True, strides=list(featmap_strides)))
+        if list(self.prior_generator.strides) != [(s, s) for s in featmap_strides]:
+            raise ValueError(f'RTMOPoseHead: prior_generator.strides={self.prior_generator.strides}'
+                             f' differ from featmap_strides={list(featmap_strides)}')
         self.assigner = TASK_UTILS.build(assigner) if assigner is not None else None
         self.head_module = RTMOBranches(num_keypoints=num_keypoints,
                                         featmap_strides=featmap_strides, **head_module_cfg)
         self.dcc = DynamicCoordinateClassifier(
             self.codec, in_channels=self.head_module.pose_vec_channels,
-            num_keypoints=num_keypoints, **(dcc_cfg or {}))
+            num_keypoints=num_keypoints, **dcc_cfg)
         for name, cfg in dict(loss_cls=loss_cls, loss_bbox=loss_bbox, loss_oks=loss_oks,
                               loss_vis=loss_vis, loss_mle=loss_mle,
                               loss_bbox_aux=loss_bbox_aux).items():
             if cfg is not None:
                 setattr(self, name, MODELS.build(cfg))
+
+    def _check_training_parts(self) -> None:
+        """Training needs the assigner and the losses; inference does not."""
+        needed = ['assigner', 'loss_cls', 'loss_bbox', 'loss_oks', 'loss_vis']
+        if self.use_aux_loss:  # YOLOXPoseModeSwitchHook turns it on for the last epochs
+            needed.append('loss_bbox_aux')
+        missing = [name for name in needed if getattr(self, name, None) is None]
+        if missing:
+            raise ValueError(f'RTMOPoseHead cannot compute losses without {missing}: add them '
+                             'to the head config (see configs/_base_/rtmo_coco-640x640.py)')
 
     # shared -------------------------------------------------------------------
 
@@ -116,6 +134,7 @@ class RTMOPoseHead(BaseModule):
     def loss(self, feats: Sequence[Tensor], batch_data_samples: list,
              train_cfg: dict = {}) -> Dict[str, Tensor]:
         """Losses of a batch; ``feats`` are the neck's levels ``[B, C, H_l, W_l]``."""
+        self._check_training_parts()
         outputs = self.forward(feats)
         priors = self._priors(outputs)
         cls_scores = flatten_levels(outputs.cls_scores)         # [B, P, 1]
@@ -139,7 +158,7 @@ class RTMOPoseHead(BaseModule):
             pos = targets.pos_mask
             pos_bboxes = bboxes.flatten(0, 1)[pos]
             losses['loss_bbox'] = self.loss_bbox(pos_bboxes, targets.bboxes) / normalizer
-            if self.use_aux_loss and hasattr(self, 'loss_bbox_aux'):
+            if self.use_aux_loss:
                 losses['loss_bbox_aux'] = self.loss_bbox_aux(
                     bbox_deltas.flatten(0, 1)[pos], self._aux_box_targets(targets)) / normalizer
             losses['loss_vis'] = self.loss_vis(kpt_vis.flatten(0, 1)[pos],
@@ -185,7 +204,7 @@ class RTMOPoseHead(BaseModule):
     @staticmethod
     def _aux_box_targets(targets: Targets) -> Tensor:
         """GT boxes as raw deltas of the positives' priors, ``[M, 4]``."""
-        centers, sizes = split_center_scale(targets.bboxes)
+        centers, sizes = xyxy_to_center_scale(targets.bboxes, padding=1.0)
         strides = targets.priors[:, 2:]
         return torch.cat(((centers - targets.priors[:, :2]) / strides,
                           torch.log(sizes / strides + 1e-8)), dim=-1)
