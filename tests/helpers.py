@@ -61,15 +61,12 @@ def real_batch(coco_dir: Path, input_size=(320, 320), num_images=2, heatmap_mask
 
 
 def val_batch(coco_dir: Path, input_size=(320, 320), num_images=2):
-    """Test batch of real COCO images through the RTMO val pipeline."""
+    """Test batch of real COCO images through the RTMO val pipeline of our base config."""
     init_default_scope('mmpose')
-    pipeline = [
-        dict(type='LoadImage'),
-        dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
-        dict(type='PackPoseInputs',
-             meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
-                        'input_center', 'input_scale')),
-    ]
+    pipeline = load_config(SIZES['s'][0]).val_pipeline
+    for transform in pipeline:
+        if 'input_size' in transform:
+            transform['input_size'] = input_size
     dataset = DATASETS.build(dict(
         type='CocoDataset', data_root=str(coco_dir), data_mode='bottomup',
         ann_file='person_keypoints.json', data_prefix=dict(img=''), test_mode=True,
