@@ -21,6 +21,7 @@ from mmengine.config import DictAction
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/demo/rtmo-demo_synthetic-160x160.py'
+DRAW_SCORE_THR = 0.3
 
 
 def parse_args() -> argparse.Namespace:
@@ -97,6 +98,9 @@ def draw_predictions(cfg, checkpoint: Path, data_dir: Path, out: Path, count: in
     for path in sorted((data_dir / 'val').glob('*.jpg'))[:count]:
         image = mmcv.imread(str(path))
         result = inference_bottomup(model, image)[0]
+        # evaluation keeps every detection; the drawing shows the confident ones
+        result.pred_instances = result.pred_instances[
+            result.pred_instances.bbox_scores >= DRAW_SCORE_THR]
         visualizer.add_datasample('val', mmcv.bgr2rgb(image), data_sample=result,
                                   draw_gt=False, draw_bbox=True, show_kpt_idx=False,
                                   kpt_thr=0.3, show=False)
@@ -126,7 +130,8 @@ def plot_curves(records: List[dict], out: Path) -> Path:
     fig, (ax_loss, ax_ap) = plt.subplots(1, 2, figsize=(12, 4.5))
     for key in sorted(k for k in train[0] if k.startswith('loss')):
         ax_loss.plot([r['step'] for r in train], [r[key] for r in train], label=key)
-    ax_loss.set(xlabel='iteration', ylabel='loss', title='training losses', yscale='log')
+    # symlog: the MLE loss (and so the total) goes negative
+    ax_loss.set(xlabel='iteration', ylabel='loss', title='training losses', yscale='symlog')
     ax_loss.legend(fontsize=8)
     ax_ap.plot([r['step'] for r in val], [r['coco/AP'] for r in val], 'o-', label='AP')
     ax_ap.plot([r['step'] for r in val], [r['coco/AR'] for r in val], 's--', label='AR')
