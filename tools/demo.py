@@ -57,10 +57,8 @@ def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
     return data_dir
 
 
-def build_config(args: argparse.Namespace, data_dir: Path):
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(str(args.config))
+def build_config(cfg, args: argparse.Namespace, data_dir: Path):
+    """Points the loaded demo config at the data and applies the command-line overrides."""
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         loader.dataset.data_root = str(data_dir) + '/'
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
@@ -150,9 +148,9 @@ def main() -> None:
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    size = Config.fromfile(str(args.config)).input_size[0]
-    data_dir = prepare_data(args.data, args.train_images, args.val_images, size)
-    cfg = build_config(args, data_dir)
+    cfg = Config.fromfile(str(args.config))
+    data_dir = prepare_data(args.data, args.train_images, args.val_images, cfg.input_size[0])
+    cfg = build_config(cfg, args, data_dir)
     args.out.mkdir(parents=True, exist_ok=True)
 
     runner = Runner.from_cfg(cfg)
