@@ -7,7 +7,11 @@ custom_imports = dict(imports=['rtmo_plugin'], allow_failed_imports=False)
 # runtime: 600 epochs; the last 20 switch the pipeline (YOLOXPoseModeSwitchHook)
 train_cfg = dict(max_epochs=600, val_interval=20, dynamic_intervals=[(580, 1)])
 auto_scale_lr = dict(base_batch_size=256)
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=40, max_keep_ckpts=3))
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=40, max_keep_ckpts=3),
+    # datasets, annotations and head agree on the keypoints (a dict key, so every
+    # derived config keeps it even when it restates custom_hooks)
+    metainfo_check=dict(type='KeypointMetainfoCheckHook'))
 
 optim_wrapper = dict(
     type='OptimWrapper',
@@ -34,7 +38,10 @@ param_scheduler = [
 
 # data
 input_size = (640, 640)
-metafile = 'configs/_base_/datasets/coco.py'  # MMPose's bundled COCO metainfo
+# The one source of the keypoints: count and OKS sigmas (head, assigner, OKS loss), flip
+# pairs and skeleton (datasets, visualiser). MMPose's bundled files are named as MMPose
+# names them; name a file of your own as '{{fileDirname}}/my_keypoints.py'.
+metafile = 'configs/_base_/datasets/coco.py'
 codec = dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)
 
 train_pipeline_stage1 = [
@@ -82,6 +89,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='CocoDataset',
+        metainfo=dict(from_file=metafile),
         data_root=data_root,
         data_mode=data_mode,
         ann_file='coco/annotations/person_keypoints_train2017.json',
@@ -96,6 +104,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         type='CocoDataset',
+        metainfo=dict(from_file=metafile),
         data_root=data_root,
         data_mode=data_mode,
         ann_file='coco/annotations/person_keypoints_val2017.json',
@@ -165,7 +174,7 @@ model = dict(
                        out_channels=256, act_cfg=None, norm_cfg=dict(type='BN'), num_outs=2)),
     head=dict(
         type='RTMOPoseHead',
-        num_keypoints=17,
+        metainfo=metafile,  # number of keypoints and OKS sigmas
         featmap_strides=(16, 32),
         codec=dict(type='BoxSimCCLabel', num_bins=(192, 256), kernel='laplace',
                    decode_mode='expectation', box_padding=1.25),
@@ -184,7 +193,7 @@ model = dict(
             gau_cfg=dict(s=128, expansion_factor=2, dropout_rate=0.0, drop_path=0.0,
                          act_fn='SiLU', pos_enc='add')),
         assigner=dict(type='SimOTAAssigner', dynamic_k_indicator='oks',
-                      oks_calculator=dict(type='PoseOKS', metainfo=metafile),
+                      oks_calculator=dict(type='PoseOKS'),
                       use_keypoints_for_center=True),
         prior_generator=dict(type='MlvlPointGenerator', centralize_points=True,
                              strides=[16, 32]),
@@ -193,7 +202,7 @@ model = dict(
                       loss_weight=1.0),
         loss_bbox=dict(type='IoULoss', mode='square', eps=1e-16, reduction='sum',
                        loss_weight=5.0),
-        loss_oks=dict(type='OKSLoss', reduction='none', metainfo=metafile, loss_weight=30.0),
+        loss_oks=dict(type='OKSLoss', reduction='none', loss_weight=30.0),
         loss_vis=dict(type='BCELoss', use_target_weight=True, reduction='mean',
                       loss_weight=1.0),
         loss_mle=dict(type='MLECoordLoss', use_target_weight=True, loss_weight=1.0),

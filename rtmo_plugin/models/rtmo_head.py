@@ -13,6 +13,7 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS, TASK_UTILS
 from torch import Tensor
 
 from ..codecs.box_simcc import laplace_labels, xyxy_to_center_scale
+from ..metainfo import head_keypoint_setup
 from .assignment import Targets, assign_image
 from .dcc import (
     DynamicCoordinateClassifier,
@@ -37,7 +38,10 @@ class RTMOPoseHead(BaseModule):
     state-dict layout matches MMPose 1.3's ``RTMOHead``.
 
     Args:
-        num_keypoints: K, the dataset's keypoint count.
+        num_keypoints: K, the dataset's keypoint count; leave it out when
+            ``metainfo`` is given (it is read from there).
+        metainfo: the dataset metainfo file (or ``dict(from_file=...)``): the
+            keypoint count and the OKS sigmas of the assigner and the OKS loss.
         head_module_cfg: kwargs of :class:`RTMOBranches` (channels, widths, norms).
         featmap_strides: strides of the input levels.
         codec: :class:`BoxSimCCLabel` config: number of bins and box padding.
@@ -52,8 +56,8 @@ class RTMOPoseHead(BaseModule):
     """
 
     def __init__(self,
-                 num_keypoints: int,
-                 head_module_cfg: dict,
+                 num_keypoints: Optional[int] = None,
+                 head_module_cfg: Optional[dict] = None,
                  featmap_strides: Sequence[int] = (16, 32),
                  num_classes: int = 1,
                  codec: dict = _DEFAULT_CODEC,
@@ -69,8 +73,13 @@ class RTMOPoseHead(BaseModule):
                  loss_vis: Optional[dict] = None,
                  loss_mle: Optional[dict] = None,
                  loss_bbox_aux: Optional[dict] = None,
+                 metainfo: Optional[dict | str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if head_module_cfg is None:
+            raise ValueError('RTMOPoseHead needs head_module_cfg (channels, widths, norms)')
+        num_keypoints, assigner, loss_oks = head_keypoint_setup(
+            num_keypoints, metainfo, assigner, loss_oks)
         if num_classes != 1:
             raise ValueError(
                 f'RTMOPoseHead detects one class (people), got num_classes={num_classes}')

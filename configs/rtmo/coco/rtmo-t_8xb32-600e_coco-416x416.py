@@ -1,10 +1,8 @@
 # RTMO-t on COCO: the base recipe at 416x416 with RTMO-t's sizes and no MixUp
 # (as MMPose's rtmo-t_8xb32-600e_body7-416x416; MMPose releases RTMO-t for Body7 only).
-_base_ = ['../../_base_/rtmo_coco-640x640.py']
+_base_ = ['../../_base_/rtmo_coco-640x640.py', '../../_base_/rtmo_sizes.py']
 
 input_size = (416, 416)
-widen_factor = 0.375
-deepen_factor = 0.33
 codec = dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)
 
 train_pipeline_stage1 = [
@@ -54,16 +52,12 @@ custom_hooks = [
          strict_load=False, priority=49),
 ]
 
+size = _base_.rtmo_t
 model = dict(
     data_preprocessor=dict(batch_augments=[dict(
         type='BatchSyncRandomResize', random_size_range=(320, 640), size_divisor=32,
         interval=1)]),
-    backbone=dict(
-        deepen_factor=deepen_factor,
-        widen_factor=widen_factor,
-        init_cfg=dict(checkpoint='https://download.openmmlab.com/mmdetection/v2.0/yolox/'
-                      'yolox_tiny_8x8_300e_coco/yolox_tiny_8x8_300e_coco_20211124_171234-b4047906.pth')),
-    neck=dict(in_channels=[96, 192, 384], deepen_factor=deepen_factor,
-              widen_factor=widen_factor, projector=dict(out_channels=192)),
-    head=dict(head_module_cfg=dict(widen_factor=widen_factor, pose_vec_channels=192)),
+    backbone=size.backbone,
+    neck=size.neck,
+    head=dict(head_module_cfg=size.head_module_cfg),
     test_cfg=dict(input_size=input_size))
