@@ -12,14 +12,15 @@ mmengine configs inherit ours as ``_base_ = ['rtmo_plugin::rtmo/coco/...py']``.
 """
 from mmengine.config.utils import MODULE2PACKAGE
 
-from . import checkpoint  # noqa: F401  (safe-globals allow-list for mmengine checkpoints)
+# checkpoint: the weights_only allow-list; registry: the scope of rtmo_plugin:: configs
+from . import checkpoint, registry  # noqa: F401
 from .codecs import BoxSimCCLabel
 from .metainfo import KeypointMetainfoCheckHook
 from .models import MLECoordLoss, RTMOPoseHead
 
-# mmengine resolves `package::path` only for packages in this table (module -> pip name);
-# it then reads `<installed package>/.mim/configs/path`, which we ship
-MODULE2PACKAGE.setdefault('rtmo_plugin', 'rtmo_plugin')
+# mmengine resolves `scope::path` only for scopes in this table; it then reads
+# `<installed path>/.mim/configs/path`, which we ship (mim_anchor says why not 'rtmo_plugin')
+MODULE2PACKAGE.setdefault('rtmo_plugin', 'rtmo_plugin.mim_anchor')
 
 __version__ = '0.1.0'
 __all__ = ['BoxSimCCLabel', 'KeypointMetainfoCheckHook', 'MLECoordLoss', 'RTMOPoseHead',
