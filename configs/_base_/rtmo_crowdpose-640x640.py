@@ -46,10 +46,12 @@ val_dataloader = dict(dataset=dict(
     dataset, ann_file='crowdpose/annotations/mmpose_crowdpose_test.json'))
 test_dataloader = val_dataloader
 
-# the crowd metric: AP over crowd-index bins (easy / medium / hard), ground truth from
-# the dataset (no ann_file)
+# the crowd metric: AP over crowd-index bins (easy / medium / hard). MMPose's config takes
+# the ground truth from the dataset, which fails (its val pipeline does not pack
+# `crowd_index`); the annotation file has it.
 val_evaluator = dict(_delete_=True, type='CocoMetric', score_mode='bbox', nms_mode='none',
-                     iou_type='keypoints_crowd', prefix='crowdpose', use_area=False)
+                     iou_type='keypoints_crowd', prefix='crowdpose', use_area=False,
+                     ann_file=_base_.data_root + 'crowdpose/annotations/mmpose_crowdpose_test.json')
 test_evaluator = val_evaluator
 
 custom_hooks = [

@@ -158,6 +158,8 @@ class RTMOPoseHead(BaseModule):
             for s, b, k, v, sample in zip(cls_scores.detach(), bboxes.detach(),
                                           kpt_reg.detach(), kpt_vis.detach(),
                                           batch_data_samples)])
+        # whole-body datasets give integer visibilities; the losses need floats
+        targets.keypoints_visible = targets.keypoints_visible.to(cls_scores.dtype)
         # mean number of positives over processes, as a tensor even when it is 0
         normalizer = reduce_mean(cls_scores.new_tensor(float(targets.num_pos))).clamp(min=1.0)
 
