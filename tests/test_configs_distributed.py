@@ -1,4 +1,5 @@
-"""Two processes (torchrun + gloo on CPU) train RTMO-s with its SyncNormHook."""
+"""Two processes (torchrun; gloo on CPU, see rtmo_plugin/launch.py) train RTMO-s with its
+SyncNormHook."""
 import os
 import socket
 import subprocess
@@ -27,7 +28,6 @@ def test_two_processes_train_validate_and_save(coco_mini, tmp_path):
     tiny = tiny_config(cfg, make_tiny_data(coco_mini.parent, tmp_path / 'data'),
                        tmp_path / 'work', num_train=4, num_test=2, checkpoint=True)
     tiny.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2, val_interval=2)
-    tiny.env_cfg.dist_cfg = dict(backend='gloo')
     config = tmp_path / 'rtmo_two_processes.py'
     tiny.dump(str(config))
 

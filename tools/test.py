@@ -14,6 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
+from rtmo_plugin.launch import prepare_cpu_processes
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,6 +41,7 @@ def main(argv=None) -> None:
     cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(
         Path('work_dirs') / Path(args.config).stem)
+    prepare_cpu_processes(cfg, args.launcher)
     Runner.from_cfg(cfg).test()
 
 

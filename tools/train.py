@@ -17,6 +17,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
+from rtmo_plugin.launch import prepare_cpu_processes
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -56,7 +57,10 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv=None) -> None:
-    Runner.from_cfg(build_config(parse_args(argv))).train()
+    args = parse_args(argv)
+    cfg = build_config(args)
+    prepare_cpu_processes(cfg, args.launcher)
+    Runner.from_cfg(cfg).train()
 
 
 if __name__ == '__main__':
