@@ -21,7 +21,7 @@ print(json.dumps(dict(before=before, after=after)))
 '''
 
 PLUGIN_NAMES = {('KEYPOINT_CODECS', 'BoxSimCCLabel'), ('MODELS', 'RTMOPoseHead'),
-                ('MODELS', 'MLECoordLoss')}
+                ('MODELS', 'MLECoordLoss'), ('HOOKS', 'KeypointMetainfoCheckHook')}
 
 
 def test_import_registers_plugin_names_and_leaves_mmpose_untouched():

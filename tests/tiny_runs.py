@@ -11,6 +11,15 @@ from mmengine.config import Config
 # COCO index of each keypoint of the derived sets
 CROWDPOSE_FROM_COCO = list(range(5, 17))  # + top_head (from the nose) and neck (shoulders)
 MY_KEYPOINTS_FROM_COCO = [0, 5, 6, 7, 8, 9, 10]  # configs/rtmo/custom/my_keypoints_metainfo.py
+# what mmengine's Runner reads; the rest (helper variables, unused dataset lists) only makes
+# the Runner's yapf-formatted config dumps slow (minutes for MMPose's RTMW config)
+RUNNER_KEYS = {
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
+    'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+    'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor',
+    'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+    'default_scope', 'randomness', 'experiment_name', 'custom_imports', 'vis_backends',
+    'model_wrapper_cfg', 'find_unused_parameters', 'backend_args'}
 
 
 def _convert(coco: dict, pick, crowd_index: float | None = None) -> dict:
@@ -133,4 +142,5 @@ def tiny_config(cfg: Config, data: dict, work_dir: Path, bottomup_size=(96, 96),
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1) if checkpoint else None
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.auto_scale_lr = dict(enable=False, base_batch_size=batch_size)
-    return cfg
+    return Config({k: v for k, v in cfg.to_dict().items() if k in RUNNER_KEYS},
+                  filename=cfg.filename, format_python_code=False)
