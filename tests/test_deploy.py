@@ -166,3 +166,24 @@ def test_export_rejects_bad_sizes(model, tmp_path):
         export_onnx(model, tmp_path / 'x.onnx', input_size=(150, 160))
     with pytest.raises(FileNotFoundError, match='random weights'):
         build_model(DEMO, tmp_path / 'missing.pth')
+
+
+def test_static_int8_quantises_features_and_keeps_the_head_float(onnx_file, images, tmp_path):
+    import onnx
+
+    from rtmo_plugin.deploy.paths import calibration_inputs
+    from rtmo_plugin.deploy.quantize import quantize_static_int8
+
+    path = quantize_static_int8(onnx_file, tmp_path / 'int8.onnx',
+                                calibration_inputs(images, SIZE))
+    graph = onnx.load(str(path)).graph
+    producers = {out: node.op_type for node in graph.node for out in node.output}
+    weights = {node.name: producers.get(node.input[1], 'initializer') for node in graph.node
+               if node.op_type in ('Conv', 'MatMul', 'Gemm')}
+    backbone = [kind for name, kind in weights.items() if name.startswith('/backbone/')]
+    assert backbone and all(kind == 'DequantizeLinear' for kind in backbone)
+    head_out = {name: kind for name, kind in weights.items()
+                if name.startswith(('/head_module/out_', '/dcc/pose_to_kpts', '/dcc/x_fc'))}
+    assert len(head_out) == 2 * 4 + 2 and set(head_out.values()) == {'initializer'}
+    dets, keypoints = RTMO(path).inference(to_tensor(letterbox(images[0], SIZE)[0]).numpy())
+    assert dets.shape[1] == keypoints.shape[1] >= 1

@@ -49,8 +49,9 @@ def time_paths(paths: Dict[str, Predictor], images: Sequence[np.ndarray],
     load from other processes on a shared machine spreads over all of them.
     """
     samples: Dict[str, List[float]] = {name: [] for name in paths}
-    for predict in paths.values():  # warm-up: first calls allocate and JIT
-        median_latency_ms(predict, images, repeats=0)
+    for predict in paths.values():  # warm-up: first calls allocate and pick kernels
+        for image in list(images)[:2]:
+            predict(image)
     for _ in range(repeats):
         for name, predict in paths.items():
             samples[name].append(median_latency_ms(predict, images, repeats=1, warmup=0))

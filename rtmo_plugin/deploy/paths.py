@@ -117,8 +117,7 @@ def build_paths(model: nn.Module, work_dir: Path, calibration: Sequence[np.ndarr
         elif name == 'ort_int8_dynamic':
             paths[name] = ort(quantize_dynamic_int8(fused_onnx, work_dir / 'rtmo_int8_dyn.onnx'))
         elif name.startswith('ort_int8_static'):
-            scopes = () if name.endswith('_all') else None
-            kwargs = {} if scopes is None else dict(float_scopes=scopes)
+            kwargs = dict(scopes=None) if name.endswith('_all') else {}
             paths[name] = ort(quantize_static_int8(
                 fused_onnx, work_dir / f'{name}.onnx', calibration_inputs(calibration, size),
                 **kwargs))
