@@ -45,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     bench.add_argument('--images', nargs='+', required=True, help='image files to time on')
     bench.add_argument('--repeats', type=int, default=5, help='timed passes over the images')
     bench.add_argument('--paths', nargs='+', default=list(ALL_PATHS), choices=ALL_PATHS)
+    bench.add_argument('--threads', type=int, help='torch and onnxruntime threads (default: '
+                       'one per core)')
 
     evaluate = sub.add_parser('eval', help='COCO keypoint AP of every inference path')
     _add_model_args(evaluate)
@@ -72,7 +74,8 @@ def main(argv=None) -> None:
     elif args.command == 'bench':
         from .bench import deploy_rows, markdown_table
 
-        rows = deploy_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths)
+        rows = deploy_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
+                           threads=args.threads)
         print(markdown_table(rows))
     else:
         from .evaluate import STAT_NAMES, evaluate_paths

@@ -65,7 +65,8 @@ def time_paths(paths: Dict[str, Predictor], images: Sequence[np.ndarray],
 def deploy_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]],
                 images: Sequence[Union[str, Path]], repeats: int = 5,
                 names: Sequence[str] = ALL_PATHS,
-                work_dir: Optional[Union[str, Path]] = None) -> List[dict]:
+                work_dir: Optional[Union[str, Path]] = None,
+                threads: Optional[int] = None) -> List[dict]:
     """Median latency per deploy path, for ``tools/benchmark.py``'s table.
 
     Args:
@@ -74,15 +75,21 @@ def deploy_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]]
         repeats: timed passes over the images.
         names: paths to time (see :data:`.paths.ALL_PATHS`); ``eager`` is the
             plugin's own eager predict, the ``speedup`` reference.
+        threads: torch and onnxruntime intra-op threads (default: their own
+            defaults, one per core).
 
     Returns:
         ``[{'path', 'median_ms', 'speedup'}]``; every latency is end to end
         (letterbox, network, decoding, NMS, mapping back to image pixels).
     """
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
     model = build_model(config, checkpoint)
     bgr = load_images(images)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = build_paths(model, Path(work_dir or tmp), bgr, names)
+        paths = build_paths(model, Path(work_dir or tmp), bgr, names, num_threads=threads or 0)
         return time_paths(paths, bgr, repeats)
 
 
