@@ -134,13 +134,20 @@ def test_fused_model_predicts_the_same(model, images):
 
 
 def test_runner_imports_no_training_stack(onnx_file, coco_mini, tmp_path):
-    """Inference (library and CLI) runs on numpy, OpenCV and onnxruntime only."""
+    """Inference (library, image and video CLI) runs on numpy, OpenCV and onnxruntime only."""
     image = sorted(coco_mini.glob('*.jpg'))[0]
+    frame = cv2.resize(cv2.imread(str(image)), (192, 128))
+    video = cv2.VideoWriter(str(tmp_path / 'clip.avi'), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                            (192, 128))
+    for _ in range(3):
+        video.write(frame)
+    video.release()
     code = (
         'import sys, cv2, rtmo_ort\n'
         f'poses = rtmo_ort.RTMO({str(onnx_file)!r})(cv2.imread({str(image)!r}))\n'
         'from rtmo_ort.__main__ import main\n'
         f'main([{str(onnx_file)!r}, {str(image)!r}, "--out-dir", {str(tmp_path)!r}])\n'
+        f'main([{str(onnx_file)!r}, "clip.avi", "--out-dir", {str(tmp_path)!r}])\n'
         'print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))\n')
     env = dict(os.environ,
                PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
@@ -150,6 +157,8 @@ def test_runner_imports_no_training_stack(onnx_file, coco_mini, tmp_path):
     assert 'onnxruntime' in loaded and 'rtmo_ort' in loaded
     assert not loaded & {'mmcv', 'mmengine', 'mmpose', 'mmdet', 'torch', 'rtmo_plugin'}
     assert (tmp_path / (image.stem + '.jpg')).is_file()
+    assert 'clip.avi: 3 frames' in out
+    assert cv2.VideoCapture(str(tmp_path / 'clip.mp4')).read()[0]
 
 
 @pytest.mark.parametrize('module, command', [
