@@ -142,14 +142,11 @@ class RTMOExportWrapper(nn.Module):
         keep, valid = select_people(bboxes, scores, self.score_thr, self.nms_thr)
         bboxes = bboxes[keep]
         keypoints = self.model.head.dcc(pose_vecs[keep], bboxes, priors[keep, :2]).keypoints
-        height, width = image.shape[-2:]
-        # clamp after NMS and the DCC, as the head does
-        x1y1 = torch.maximum(bboxes[:, :2], torch.zeros_like(bboxes[:, :2]))
-        limits = torch.stack((torch.full_like(bboxes[:, 2], 1.0) * width,
-                              torch.full_like(bboxes[:, 3], 1.0) * height), dim=-1)
-        x2y2 = torch.minimum(torch.maximum(bboxes[:, 2:], torch.zeros_like(limits)), limits)
-        x1y1 = torch.minimum(x1y1, limits)
-        dets = torch.cat((x1y1, x2y2, scores[keep, None]), dim=-1) * valid[:, None]
+        # clamp to the input after NMS and the DCC, as the head does (the size is fixed)
+        height, width = (int(s) for s in image.shape[-2:])
+        upper = torch.tensor([width, height, width, height], dtype=bboxes.dtype)
+        bboxes = torch.minimum(bboxes.clamp(min=0), upper.to(bboxes.device))
+        dets = torch.cat((bboxes, scores[keep, None]), dim=-1) * valid[:, None]
         keypoints = torch.cat((keypoints, kpt_vis[keep, :, None]), dim=-1) * valid[:, None, None]
         return dets[None], keypoints[None]
 
