@@ -196,3 +196,19 @@ def test_static_int8_quantises_features_and_keeps_the_head_float(onnx_file, imag
     assert len(head_out) == 2 * 4 + 2 and set(head_out.values()) == {'initializer'}
     dets, keypoints = RTMO(path).inference(to_tensor(letterbox(images[0], SIZE)[0]).numpy())
     assert dets.shape[1] == keypoints.shape[1] >= 1
+
+
+def test_keypoint_ap_is_one_for_the_ground_truth(coco_mini, model):
+    import json
+
+    from rtmo_plugin.deploy.evaluate import keypoint_ap, keypoint_sigmas
+
+    ann_file = coco_mini / 'person_keypoints.json'
+    people = [a for a in json.loads(ann_file.read_text())['annotations']
+              if a['num_keypoints'] > 0 and not a['iscrowd']]
+    results = [dict(image_id=a['image_id'], category_id=1, score=1.0,
+                    keypoints=[float(v) for v in a['keypoints']]) for a in people]
+    assert keypoint_ap(ann_file, results, keypoint_sigmas(model))['AP'] == 1.0
+    shifted = [dict(r, keypoints=[v + 20.0 * (i % 3 != 2) for i, v in enumerate(r['keypoints'])])
+               for r in results]
+    assert keypoint_ap(ann_file, shifted, keypoint_sigmas(model))['AP'] < 0.9

@@ -82,11 +82,13 @@ def main(argv=None) -> None:
 
         results = evaluate_paths(args.config, args.checkpoint, args.data_root, args.split,
                                  args.paths)
-        print('| path | ' + ' | '.join(STAT_NAMES[:3]) + ' | AR | mean top score |')
-        print('|---' * 6 + '|')
+        print('| path | ' + ' | '.join(STAT_NAMES[:3]) + ' | AR | mean top score | '
+              'top person kpt px vs ort_fp32 |')
+        print('|---' * 7 + '|')
         for name, stats in results.items():
             print(f"| {name} | {stats['AP']:.3f} | {stats['AP50']:.3f} | {stats['AP75']:.3f} | "
-                  f"{stats['AR']:.3f} | {stats['top_score']:.3f} |")
+                  f"{stats['AR']:.3f} | {stats['top_score']:.3f} | "
+                  f"{stats.get('top_kpt_px_vs_fp32', float('nan')):.2f} |")
         if args.json:
             with open(args.json, 'w') as f:
                 json.dump(results, f, indent=2)

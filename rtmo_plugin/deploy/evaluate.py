@@ -77,18 +77,38 @@ def evaluate_paths(config: Union[str, Path], checkpoint: Optional[Union[str, Pat
     sigmas = keypoint_sigmas(model)
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_paths(model, Path(work_dir or tmp), calibration, names)
-        report = {}
+        report, tops = {}, {}
         for name, predict in paths.items():
             results = coco_results(predict, images, [item['id'] for item in info])
             report[name] = keypoint_ap(ann_file, results, sigmas)
+            tops[name] = top_people(results)
             # MMPose #3240's symptom: int8 scores collapse towards 0
-            report[name]['top_score'] = round(top_score(results, len(images)), 4)
+            report[name]['top_score'] = round(
+                sum(r['score'] for r in tops[name].values()) / len(images), 4)
+        reference = tops.get('ort_fp32')
+        for name in report:
+            if reference is not None:
+                report[name]['top_kpt_px_vs_fp32'] = round(keypoint_gap(tops[name], reference), 3)
         return report
 
 
-def top_score(results: List[dict], num_images: int) -> float:
-    """Mean over images of the best person score (0 for an image without detections)."""
-    best: Dict[int, float] = {}
+def top_people(results: List[dict]) -> Dict[int, dict]:
+    """The best-scoring result of every image that has one."""
+    best: Dict[int, dict] = {}
     for result in results:
-        best[result['image_id']] = max(best.get(result['image_id'], 0.0), result['score'])
-    return sum(best.values()) / max(num_images, 1)
+        if result['score'] > best.get(result['image_id'], {'score': -1.0})['score']:
+            best[result['image_id']] = result
+    return best
+
+
+def keypoint_gap(tops: Dict[int, dict], reference: Dict[int, dict]) -> float:
+    """Mean keypoint distance (pixels) between two paths' best people, over shared images.
+
+    Shows what a path changes even when AP cannot (e.g. a model with AP 0)."""
+    shared = sorted(set(tops) & set(reference))
+    if not shared:
+        return float('nan')
+    gaps = [np.linalg.norm(np.reshape(tops[i]['keypoints'], (-1, 3))[:, :2]
+                           - np.reshape(reference[i]['keypoints'], (-1, 3))[:, :2], axis=1).mean()
+            for i in shared]
+    return float(np.mean(gaps))
