@@ -1,0 +1,98 @@
+"""``python -m rtmo_plugin.deploy {export,bench,eval}``: ONNX export, latency and AP per path.
+
+Inference itself needs none of torch/mmcv/mmpose: ``python -m rtmo_ort MODEL IMAGES``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .paths import ALL_PATHS
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('config', help='plugin config, e.g. '
+                        'configs/demo/rtmo-demo_synthetic-160x160.py')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint (.pth); random weights when omitted')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog='python -m rtmo_plugin.deploy', description=__doc__)
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    export = sub.add_parser('export', help='config + checkpoint -> ONNX with decoding and NMS',
+                            description='Writes an ONNX graph: input [1, 3, H, W] float32 '
+                            '(BGR, 0-255, letterboxed top-left with 114 as rtmlib does), outputs '
+                            'dets [1, N, 5] and keypoints [1, N, K, 3] in input pixels.')
+    _add_model_args(export)
+    export.add_argument('-o', '--output', default='rtmo.onnx', help='output .onnx file')
+    export.add_argument('--input-size', type=int, nargs=2, metavar=('W', 'H'),
+                        help='input size, multiples of 32 (default: test_cfg.input_size)')
+    export.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
+    export.add_argument('--score-thr', type=float, help='in-graph score threshold '
+                        '(default: test_cfg.score_thr)')
+    export.add_argument('--nms-thr', type=float, help='in-graph NMS IoU threshold, 1 = no NMS '
+                        '(default: test_cfg.nms_thr)')
+    export.add_argument('--fuse', action='store_true',
+                        help='export the deploy-time fused model (RepVGG + BN folded)')
+    export.add_argument('--dynamo', action='store_true',
+                        help='torch.export-based exporter instead of TorchScript tracing')
+
+    bench = sub.add_parser('bench', help='median end-to-end latency of every inference path')
+    _add_model_args(bench)
+    bench.add_argument('--images', nargs='+', required=True, help='image files to time on')
+    bench.add_argument('--repeats', type=int, default=5, help='timed passes over the images')
+    bench.add_argument('--paths', nargs='+', default=list(ALL_PATHS), choices=ALL_PATHS)
+    bench.add_argument('--threads', type=int, help='torch and onnxruntime threads (default: '
+                       'one per core)')
+
+    evaluate = sub.add_parser('eval', help='COCO keypoint AP of every inference path')
+    _add_model_args(evaluate)
+    evaluate.add_argument('--data-root', required=True,
+                          help='COCO layout: {split}/*.jpg and '
+                          'annotations/person_keypoints_{split}.json')
+    evaluate.add_argument('--split', default='val')
+    evaluate.add_argument('--paths', nargs='+', default=list(ALL_PATHS), choices=ALL_PATHS)
+    evaluate.add_argument('--json', help='also write the results to this file')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.command == 'export':
+        from .export import build_model, export_onnx
+        from .fuse import fuse_for_deploy
+
+        model = build_model(args.config, args.checkpoint)
+        if args.fuse:
+            model = fuse_for_deploy(model)
+        path = export_onnx(model, args.output, input_size=args.input_size, opset=args.opset,
+                           score_thr=args.score_thr, nms_thr=args.nms_thr, dynamo=args.dynamo)
+        print(f'wrote {path}')
+    elif args.command == 'bench':
+        from .bench import deploy_rows, markdown_table
+
+        rows = deploy_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
+                           threads=args.threads)
+        print(markdown_table(rows))
+    else:
+        from .evaluate import STAT_NAMES, evaluate_paths
+
+        results = evaluate_paths(args.config, args.checkpoint, args.data_root, args.split,
+                                 args.paths)
+        print('| path | ' + ' | '.join(STAT_NAMES[:3]) + ' | AR | mean top score | '
+              'top person kpt px vs ort_fp32 |')
+        print('|---' * 7 + '|')
+        for name, stats in results.items():
+            print(f"| {name} | {stats['AP']:.3f} | {stats['AP50']:.3f} | {stats['AP75']:.3f} | "
+                  f"{stats['AR']:.3f} | {stats['top_score']:.3f} | "
+                  f"{stats.get('top_kpt_px_vs_fp32', float('nan')):.2f} |")
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(results, f, indent=2)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
