@@ -235,7 +235,7 @@ def train_rows(plugin, ref, batch, repeats: int, warmup: int) -> List[Row]:
         loss, log_vars = model.parse_losses(model(**data, mode='loss'))
         loss.backward()
         model.zero_grad(set_to_none=True)
-        return float(loss)
+        return float(loss.detach())
 
     losses = step(plugin), step(ref)
     ms = time_pair(lambda: step(plugin), lambda: step(ref), repeats, warmup)

@@ -126,26 +126,37 @@ def _candidates(assigner, priors: Tensor, gt: dict) -> Tuple[Tensor, Tensor]:
 
 
 def _dynamic_k_matching(assigner, cost: Tensor, quality: Tensor,
-                        candidates: Tensor, valid_gt: Tensor) -> Tuple[Tensor, Tensor]:
-    """Each GT takes its ``k`` cheapest candidates, ``k`` = the sum of its 10 best
-    qualities; a prior taken twice keeps its cheapest GT.
+                        usable: Tensor) -> Tuple[Tensor, Tensor]:
+    """Each GT takes its ``k`` cheapest priors, ``k`` = the sum of its 10 best qualities
+    (at least 1); a prior taken twice keeps its cheapest GT.
 
-    Returns ``[B, P]`` matched GT index (-1 for none) and ``[B, P]`` quality.
+    Args:
+        cost / quality: ``[B, V, G]``; usable: ``[B, V, G]`` real (prior, GT) pairs.
+
+    Returns:
+        ``[B, V]`` matched GT index (-1 for none) and ``[B, V]`` quality of the match.
     """
-    usable = candidates[..., None] & valid_gt[:, None]                       # [B, P, G]
     quality = quality.masked_fill(~usable, 0)
     cost = cost.masked_fill(~usable, float('inf'))
-    top = quality.topk(min(assigner.candidate_topk, quality.size(1)), dim=1).values
-    # at least one prior per GT, none in an image without candidates
-    ks = top.sum(1).int().clamp(min=1) * valid_gt * candidates.any(1, keepdim=True)  # [B, G]
-    ranks = cost.argsort(dim=1).argsort(dim=1)                               # rank of each prior
-    matching = ranks < ks[:, None]
-    cheapest = F.one_hot(cost.argmin(-1), cost.size(-1)).bool()
-    matching = torch.where(matching.sum(-1, keepdim=True) > 1, cheapest, matching)
-    matched = matching.any(-1)
-    gt_index = torch.where(matched, matching.int().argmax(-1), -1)
+    k_max = min(assigner.candidate_topk, cost.size(1))  # k <= k_max as quality <= 1
+    ks = quality.topk(k_max, dim=1).values.sum(1).int().clamp(min=1) * usable.any(1)  # [B, G]
+    cheapest = cost.topk(k_max, dim=1, largest=False).indices                 # [B, k_max, G]
+    taken = torch.arange(k_max, device=cost.device)[:, None] < ks[:, None]
+    matching = torch.zeros_like(usable).scatter_(1, cheapest, taken)
+    best = F.one_hot(cost.argmin(-1), cost.size(-1)).bool()
+    matching = torch.where(matching.sum(-1, keepdim=True) > 1, best, matching)
+    gt_index = torch.where(matching.any(-1), matching.int().argmax(-1), -1)
     overlaps = quality.gather(-1, gt_index.clamp(min=0)[..., None]).squeeze(-1)
     return gt_index, overlaps
+
+
+def _compact(mask: Tensor) -> Tuple[Tensor, Tensor]:
+    """``[B, P]`` mask -> ``[B, V]`` indices of its True entries, in order, padded with
+    other indices, and ``[B, V]`` which are real; ``V`` = the largest count."""
+    counts = mask.sum(1)
+    size = max(int(counts.max()), 1) if mask.numel() else 1
+    index = torch.argsort((~mask).to(torch.uint8), dim=1, stable=True)[:, :size]
+    return index, torch.arange(size, device=mask.device) < counts[:, None]
 
 
 @torch.no_grad()
@@ -164,25 +175,35 @@ def assign_batch(assigner, priors: Tensor, scores: Tensor, bboxes: Tensor, keypo
     num_images, num_priors, num_keypoints = keypoints.shape[:3]
     gt = _padded_gts(data_samples, num_keypoints, bboxes)
     candidates, in_both = _candidates(assigner, priors, gt)
+    # costs only for the V candidates of each image (a fraction of the priors)
+    index, real = _compact(candidates)                                        # [B, V]
+    image = torch.arange(num_images, device=index.device)[:, None]
+    cand_kpts, cand_vis = keypoints[image, index], kpt_vis[image, index]
     # the cost terms in MMPose's order (float sums are order-sensitive)
-    cost = (~in_both) * 100000.0
-    ious = assigner.iou_calculator(bboxes, gt['bboxes'])                     # [B, P, G]
+    cost = (~in_both[image, index]) * 100000.0                                # [B, V, G]
+    ious = assigner.iou_calculator(bboxes[image, index], gt['bboxes'])
     if assigner.iou_weight > 0:
         cost = cost + -torch.log(ious + 1e-7) * assigner.iou_weight
-    oks = _pairwise_oks(assigner.oks_calculator, keypoints, gt)
+    oks = _pairwise_oks(assigner.oks_calculator, cand_kpts, gt)
     if assigner.oks_weight > 0:
         cost = cost + -torch.log(oks + 1e-7) * assigner.oks_weight
     if assigner.cls_weight > 0:  # BCE against label 1 (one class: people)
-        cls_cost = F.binary_cross_entropy(scores.sqrt(), torch.ones_like(scores),
+        cand_scores = scores[image, index].sqrt()
+        cls_cost = F.binary_cross_entropy(cand_scores, torch.ones_like(cand_scores),
                                           reduction='none').sum(-1, keepdim=True)
         cost = cost + cls_cost * assigner.cls_weight
     if assigner.vis_weight > 0:
-        target = gt['keypoints_visible'][:, None].expand(-1, num_priors, -1, -1)
+        target = gt['keypoints_visible'][:, None].expand(-1, index.size(1), -1, -1)
         vis_cost = F.binary_cross_entropy(
-            kpt_vis[:, :, None].expand_as(target), target, reduction='none').sum(-1)
+            cand_vis[:, :, None].expand_as(target), target, reduction='none').sum(-1)
         cost = cost + vis_cost * assigner.vis_weight
     quality = oks if assigner.dynamic_k_indicator == 'oks' else ious
-    gt_index, overlaps = _dynamic_k_matching(assigner, cost, quality, candidates, gt['valid'])
+    matched, matched_quality = _dynamic_k_matching(
+        assigner, cost, quality, real[..., None] & gt['valid'][:, None])
+    gt_index = torch.full_like(candidates, -1, dtype=torch.long)
+    gt_index[image, index] = matched                         # padding slots stay unmatched
+    overlaps = torch.zeros_like(scores[..., 0])
+    overlaps[image, index] = matched_quality
 
     pos_mask = (gt_index >= 0).flatten()                                      # [B * P]
     image, prior = pos_mask.view(num_images, num_priors).nonzero(as_tuple=True)
