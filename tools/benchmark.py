@@ -14,6 +14,9 @@ spreads over both, and reports the median and the speed-up
 - training step: forward, target assignment, losses and backward on one
   training batch (no optimizer step: both sides would run the same one);
   both loss values are printed and compared.
+- step phases: the training step's parts timed separately (backbone + neck
+  forward, head forward, targets + losses, head backward, backbone + neck
+  backward): where the time goes.
 - codec encode / decode: ``BoxSimCCLabel`` vs MMPose's ``SimCCLabel`` on the
   same keypoints (placed on bin centres, where both encode the same labels).
 - peak memory: growth of the process's peak resident set (``VmHWM``, reset
@@ -24,6 +27,7 @@ Deployment paths (ONNX, fast paths) are added by :func:`deploy_rows`.
 Example::
 
     python tools/benchmark.py --threads 2 --repeats 20 --out results/benchmark.md
+    python tools/benchmark.py --clock cpu --rows train,breakdown   # CPU time, fewer rows
 """
 from __future__ import annotations
 
@@ -79,6 +83,10 @@ class Row:
 
 # measuring -------------------------------------------------------------------
 
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+clock = CLOCKS['wall']  # --clock cpu: this process's CPU time (all threads), less load-sensitive
+
+
 def time_pair(plugin_fn: Callable[[], object], mmpose_fn: Callable[[], object], repeats: int,
               warmup: int) -> Tuple[float, float]:
     """Median ms of each function, called in turns after ``warmup`` calls each."""
@@ -88,9 +96,9 @@ def time_pair(plugin_fn: Callable[[], object], mmpose_fn: Callable[[], object], 
     times: Tuple[List[float], List[float]] = ([], [])
     for _ in range(repeats):
         for fn, samples in zip((plugin_fn, mmpose_fn), times):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            samples.append((time.perf_counter() - start) * 1e3)
+            samples.append((clock() - start) * 1e3)
     return statistics.median(times[0]), statistics.median(times[1])
 
 
@@ -257,11 +265,11 @@ def train_breakdown_rows(plugin, ref, batch, repeats: int, warmup: int) -> List[
     def phases(model) -> List[float]:
         model.train()
         data = model.data_preprocessor(copy.deepcopy(batch), True)
-        times, start = [], time.perf_counter()
+        times, start = [], clock()
 
         def lap():
             nonlocal start
-            now = time.perf_counter()
+            now = clock()
             times.append((now - start) * 1e3)
             start = now
 
@@ -400,6 +408,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='test score threshold; random weights score ~0.01 everywhere')
     parser.add_argument('--nms-pre', type=int, default=100,
                         help='candidates kept before NMS (top scores); they go through the DCC')
+    parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
+                        help="wall time, or this process's CPU time (less sensitive to other "
+                             'processes on a shared machine)')
     parser.add_argument('--out', type=Path, default=None, help='also write the table here')
     args = parser.parse_args(argv)
     unknown = set(args.rows.split(',')) - set(ROWS)
@@ -411,7 +422,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> List[Row]:
+    global clock
     args = parse_args(argv)
+    clock = CLOCKS[args.clock]
     torch.set_num_threads(args.threads)
     wanted = set(args.rows.split(','))
     rows: List[Row] = []
@@ -431,9 +444,9 @@ def main(argv=None) -> List[Row]:
             rows += codec_rows(args.repeats, args.warmup)
         if 'deploy' in wanted:
             rows += deploy_rows(plugin, args.model, tests, rows[0].mmpose, args.repeats)
-    title = (f'RTMO-{args.model} at {side}x{side}, batch 1, {args.threads} threads, median of '
-             f'{args.repeats} calls per side after {args.warmup} warm-up; random weights '
-             f'(seed 0), test_cfg {test_cfg}\n\nMachine: {machine()}')
+    title = (f'RTMO-{args.model} at {side}x{side}, batch 1, {args.threads} threads, median '
+             f'{args.clock} time of {args.repeats} calls per side after {args.warmup} warm-up; '
+             f'random weights (seed 0), test_cfg {test_cfg}\n\nMachine: {machine()}')
     table = markdown(rows, title)
     print(table)
     if args.out is not None:
