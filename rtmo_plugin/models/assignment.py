@@ -1,4 +1,8 @@
-"""Positive-sample assignment for RTMO: SimOTA per image, gathered into named targets."""
+"""Positive-sample assignment for RTMO: SimOTA on a whole batch at once, into named targets.
+
+The results equal MMPose's per-image ``SimOTAAssigner`` (tests/test_assignment.py);
+only the loops over images and people are gone.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -79,9 +83,7 @@ def _padded_gts(data_samples: Sequence, num_keypoints: int, like: Tensor) -> dic
               for name, shape in shapes.items()}
     for i, (sample, count) in enumerate(zip(data_samples, counts)):
         gt = sample.gt_instance_labels
-        for name in shapes:
-            if count == 0:
-                continue
+        for name in shapes if count else ():
             if name == 'keypoints_visible_weights' and name not in gt:
                 padded[name][i, :count] = 1
             else:
@@ -177,18 +179,18 @@ def assign_batch(assigner, priors: Tensor, scores: Tensor, bboxes: Tensor, keypo
     candidates, in_both = _candidates(assigner, priors, gt)
     # costs only for the V candidates of each image (a fraction of the priors)
     index, real = _compact(candidates)                                        # [B, V]
-    image = torch.arange(num_images, device=index.device)[:, None]
-    cand_kpts, cand_vis = keypoints[image, index], kpt_vis[image, index]
+    rows = torch.arange(num_images, device=index.device)[:, None]
+    cand_kpts, cand_vis = keypoints[rows, index], kpt_vis[rows, index]
     # the cost terms in MMPose's order (float sums are order-sensitive)
-    cost = (~in_both[image, index]) * 100000.0                                # [B, V, G]
-    ious = assigner.iou_calculator(bboxes[image, index], gt['bboxes'])
+    cost = (~in_both[rows, index]) * 100000.0                                # [B, V, G]
+    ious = assigner.iou_calculator(bboxes[rows, index], gt['bboxes'])
     if assigner.iou_weight > 0:
         cost = cost + -torch.log(ious + 1e-7) * assigner.iou_weight
     oks = _pairwise_oks(assigner.oks_calculator, cand_kpts, gt)
     if assigner.oks_weight > 0:
         cost = cost + -torch.log(oks + 1e-7) * assigner.oks_weight
     if assigner.cls_weight > 0:  # BCE against label 1 (one class: people)
-        cand_scores = scores[image, index].sqrt()
+        cand_scores = scores[rows, index].sqrt()
         cls_cost = F.binary_cross_entropy(cand_scores, torch.ones_like(cand_scores),
                                           reduction='none').sum(-1, keepdim=True)
         cost = cost + cls_cost * assigner.cls_weight
@@ -201,9 +203,9 @@ def assign_batch(assigner, priors: Tensor, scores: Tensor, bboxes: Tensor, keypo
     matched, matched_quality = _dynamic_k_matching(
         assigner, cost, quality, real[..., None] & gt['valid'][:, None])
     gt_index = torch.full_like(candidates, -1, dtype=torch.long)
-    gt_index[image, index] = matched                         # padding slots stay unmatched
+    gt_index[rows, index] = matched                         # padding slots stay unmatched
     overlaps = torch.zeros_like(scores[..., 0])
-    overlaps[image, index] = matched_quality
+    overlaps[rows, index] = matched_quality
 
     pos_mask = (gt_index >= 0).flatten()                                      # [B * P]
     image, prior = pos_mask.view(num_images, num_priors).nonzero(as_tuple=True)
