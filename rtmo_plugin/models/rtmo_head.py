@@ -14,7 +14,7 @@ from torch import Tensor
 
 from ..codecs.box_simcc import laplace_labels, xyxy_to_center_scale
 from ..metainfo import head_keypoint_setup
-from .assignment import Targets, assign_image
+from .assignment import Targets, assign_batch
 from .dcc import (
     DynamicCoordinateClassifier,
     HeadOutputs,
@@ -153,11 +153,9 @@ class RTMOPoseHead(BaseModule):
         bboxes = decode_boxes(bbox_deltas, priors)              # [B, P, 4]
         kpt_reg = decode_keypoints(flatten_levels(outputs.kpt_offsets), priors)  # [B, P, K, 2]
 
-        targets = Targets.cat([
-            assign_image(self.assigner, priors, s.sigmoid(), b, k, v.sigmoid(), sample)
-            for s, b, k, v, sample in zip(cls_scores.detach(), bboxes.detach(),
-                                          kpt_reg.detach(), kpt_vis.detach(),
-                                          batch_data_samples)])
+        targets = assign_batch(self.assigner, priors, cls_scores.detach().sigmoid(),
+                               bboxes.detach(), kpt_reg.detach(), kpt_vis.detach().sigmoid(),
+                               batch_data_samples)
         # whole-body datasets give integer visibilities; the losses need floats
         targets.keypoints_visible = targets.keypoints_visible.to(cls_scores.dtype)
         # mean number of positives over processes, as a tensor even when it is 0

@@ -1,0 +1,36 @@
+"""Smoke test of tools/benchmark.py: tiny inputs, one repeat; checks the table, not speed."""
+import importlib.util
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location('benchmark', REPO / 'tools' / 'benchmark.py')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules['benchmark'] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_runs_and_reports_every_row(coco_mini, tmp_path, capsys):
+    benchmark = load_benchmark()
+    out = tmp_path / 'table.md'
+    rows = benchmark.main(['--data', str(coco_mini), '--model', 't', '--input-size', '128',
+                           '--images', '1', '--repeats', '1', '--warmup', '0', '--nms-pre', '20',
+                           '--rows', 'predict,train,breakdown,codec', '--out', str(out)])
+    names = [row.what for row in rows]
+    for prefix in ('eager predict', 'peak memory, eager predict', 'training step',
+                   'peak memory, training step', 'codec encode', 'codec decode'):
+        assert any(name.startswith(prefix) for name in names), prefix
+    assert sum('step phase' in name for name in names) == 5
+    timed = [row for row in rows if row.unit == 'ms']
+    assert all(row.plugin > 0 and row.mmpose > 0 and row.speedup > 0 for row in timed)
+    train = next(row for row in rows if row.what.startswith('training step'))
+    assert train.check.endswith(': equal'), train.check
+    table = out.read_text()
+    assert table.strip() in capsys.readouterr().out  # printed and written alike
+    assert '| eager predict, batch 1 | ms |' in table and 'Machine:' in table
+    predict = next(row for row in rows if row.what.startswith('eager predict'))
+    assert float(predict.check.split()[3]) < 1e-3, predict.check  # max abs diff of outputs
