@@ -19,12 +19,13 @@ def test_benchmark_runs_and_reports_every_row(coco_mini, tmp_path, capsys):
     out = tmp_path / 'table.md'
     rows = benchmark.main(['--data', str(coco_mini), '--model', 't', '--input-size', '128',
                            '--images', '1', '--repeats', '1', '--warmup', '0', '--nms-pre', '20',
-                           '--rows', 'predict,train,breakdown,codec', '--out', str(out)])
+                           '--rows', 'predict,train,breakdown,codec,deploy', '--out', str(out)])
     names = [row.what for row in rows]
     for prefix in ('eager predict', 'peak memory, eager predict', 'training step',
                    'peak memory, training step', 'codec encode', 'codec decode'):
         assert any(name.startswith(prefix) for name in names), prefix
     assert sum('step phase' in name for name in names) == 5
+    assert any(name.startswith('deploy: ort_fp32') for name in names), names
     timed = [row for row in rows if row.unit == 'ms']
     assert all(row.plugin > 0 and row.mmpose > 0 and row.speedup > 0 for row in timed)
     train = next(row for row in rows if row.what.startswith('training step'))

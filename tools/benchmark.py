@@ -330,24 +330,21 @@ def codec_rows(repeats: int, warmup: int, num_instances: int = 8) -> List[Row]:
     ]
 
 
-def deploy_rows(plugin, size: str, tests, mmpose_predict_ms: float, repeats: int) -> List[Row]:
-    """Rows of the deployment paths (ONNX fp32, fused, bf16, int8, ...), if available.
+def deploy_rows(plugin, size: str, tests, mmpose_predict_ms: float, repeats: int,
+                threads: int) -> List[Row]:
+    """Rows of the deployment paths (ONNX fp32, fused, bf16, int8), end to end.
 
-    LEAD: this is the place for the ``rtmo_plugin.deploy`` rows. The deploy module
-    is expected to offer ``rtmo_plugin.deploy.bench.deploy_rows(config, checkpoint,
-    images, repeats=...)`` returning ``[{'path', 'median_ms', ...}]`` (end-to-end
-    latency per path, same weights via the checkpoint, same image files). Each
-    path becomes a row whose speed-up is against MMPose's eager predict above.
+    Same weights (saved from ``plugin``) and the same image files; each path's
+    speed-up is against MMPose's eager predict measured above.
     """
-    try:
-        from rtmo_plugin.deploy.bench import deploy_rows as timed_paths
-    except ImportError:
-        return []
+    from rtmo_plugin.deploy.bench import deploy_rows as timed_paths
+
     images = [b['data_samples'][0].img_path for b in tests]
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = Path(tmp) / 'weights.pth'
         torch.save(dict(state_dict=plugin.state_dict()), checkpoint)
-        paths = timed_paths(REPO / CONFIGS[size][0], checkpoint, images, repeats=repeats)
+        paths = timed_paths(REPO / CONFIGS[size][0], checkpoint, images, repeats=repeats,
+                            threads=threads)
     return [Row(f'deploy: {p["path"]} (end to end)', p['median_ms'], mmpose_predict_ms,
                 'vs MMPose eager predict') for p in paths]
 
@@ -443,7 +440,8 @@ def main(argv=None) -> List[Row]:
         if 'codec' in wanted:
             rows += codec_rows(args.repeats, args.warmup)
         if 'deploy' in wanted:
-            rows += deploy_rows(plugin, args.model, tests, rows[0].mmpose, args.repeats)
+            rows += deploy_rows(plugin, args.model, tests, rows[0].mmpose, args.repeats,
+                                args.threads)
     title = (f'RTMO-{args.model} at {side}x{side}, batch 1, {args.threads} threads, median '
              f'{args.clock} time of {args.repeats} calls per side after {args.warmup} warm-up; '
              f'random weights (seed 0), test_cfg {test_cfg}\n\nMachine: {machine()}')
