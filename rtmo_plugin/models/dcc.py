@@ -179,6 +179,11 @@ class DynamicCoordinateClassifier(BaseModule):
         the initial values differ; checkpoints are unaffected.
         """
         super().init_weights()
+        # Near-uniform bin distributions at the start: with default-scale weights the
+        # high-frequency sine channels make every initial softmax a random comb, and
+        # with a learned trunk in front the DCC then drifts away instead of converging.
+        for fc in (self.x_fc, self.y_fc):
+            nn.init.normal_(fc.weight, std=0.01)
         if hasattr(self, 'gau'):
             nn.init.zeros_(self.gau.o.weight)
             if hasattr(self, 'pos_enc'):
