@@ -27,8 +27,9 @@ KEYPOINTS = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_sho
              'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
 LIMBS = ((5, 7, 'L'), (7, 9, 'L'), (6, 8, 'R'), (8, 10, 'R'), (11, 13, 'L'), (13, 15, 'L'),
          (12, 14, 'R'), (14, 16, 'R'))
+EXTREMITIES = ((9, 'L'), (10, 'R'), (15, 'L'), (16, 'R'))  # wrists and ankles
 FACE_COLOURS = {1: (0, 0, 255), 2: (255, 0, 0), 3: (0, 200, 255), 4: (255, 200, 0), 0: (0, 0, 0)}
-VERSION = 3  # bump when the images or labels change: the demo caches by it
+VERSION = 5  # bump when the images or labels change: the demo caches by it
 PERSON_AREA_RATIO = 0.5  # COCO person mask area / box area is about this
 COCO_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7],
                  [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
@@ -64,16 +65,17 @@ def random_pose(rng: np.random.Generator, height: float, center: np.ndarray) -> 
     for eye, ear, sign in ((1, 3, 1), (2, 4, -1)):
         kpts[eye] = head + side * sign * 0.22 * unit - up * 0.05 * unit
         kpts[ear] = head + side * sign * 0.45 * unit + up * 0.05 * unit
+    # limb angles from the body's down axis, positive away from the body (sign: the side)
     for shoulder, elbow, wrist, sign in ((5, 7, 9, 1), (6, 8, 10, -1)):
-        upper = tilt + sign * rng.uniform(-0.3, 2.6)
-        lower = upper + sign * rng.uniform(-0.3, 2.0)
-        kpts[elbow] = kpts[shoulder] + _rotate(-upper) * unit * 1.5
-        kpts[wrist] = kpts[elbow] + _rotate(-lower) * unit * 1.3
+        upper = tilt + sign * rng.uniform(-0.2, 2.0)  # from across the chest to raised
+        lower = upper + sign * rng.uniform(-0.2, 1.6)
+        kpts[elbow] = kpts[shoulder] + _rotate(upper) * unit * 1.5
+        kpts[wrist] = kpts[elbow] + _rotate(lower) * unit * 1.3
     for hip, knee, ankle, sign in ((11, 13, 15, 1), (12, 14, 16, -1)):
         thigh = tilt + sign * rng.uniform(-0.15, 0.6)
-        shin = thigh - sign * rng.uniform(-0.1, 0.9)
-        kpts[knee] = kpts[hip] + _rotate(-thigh) * unit * 1.9
-        kpts[ankle] = kpts[knee] + _rotate(-shin) * unit * 1.8
+        shin = thigh - sign * rng.uniform(-0.1, 0.9)  # knees bend back towards the centre
+        kpts[knee] = kpts[hip] + _rotate(thigh) * unit * 1.9
+        kpts[ankle] = kpts[knee] + _rotate(shin) * unit * 1.8
     return kpts
 
 
@@ -99,8 +101,12 @@ def draw_figure(image: np.ndarray, kpts: np.ndarray, height: float,
                    cv2.LINE_AA, shift=4)
         for a, b, side in LIMBS:
             cv2.line(canvas, pt[a], pt[b], colour_of(side), width, cv2.LINE_AA, shift=4)
+        for k, side in EXTREMITIES:  # hands and feet: a blob centred on the keypoint
+            cv2.circle(canvas, pt[k], int(unit * 0.3 * 16), colour_of(side), -1,
+                       cv2.LINE_AA, shift=4)
     for k, colour in FACE_COLOURS.items():
-        cv2.circle(image, pt[k], max(1, int(unit * 0.09)) * 16, colour, -1, cv2.LINE_AA, shift=4)
+        cv2.circle(image, pt[k], max(16, int(unit * 0.12 * 16)), colour, -1, cv2.LINE_AA,
+                   shift=4)
     return mask > 0
 
 
@@ -129,7 +135,7 @@ def make_image(rng: np.random.Generator, size: int,
     num_people = 0 if rng.random() < 0.1 else int(rng.integers(1, max_people + 1))
     figures: List[Figure] = []
     for _ in range(num_people):
-        height = rng.uniform(0.45, 0.95) * size
+        height = rng.uniform(0.6, 0.95) * size
         center = rng.uniform([0.1 * size, 0.25 * size], [0.9 * size, 0.8 * size])
         kpts = random_pose(rng, height, center)
         figures.append(Figure(kpts, draw_figure(image, kpts, height, rng)))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mmpose.datasets import CocoDataset
 
-from rtmo_plugin.synthetic import main, make_image
+from rtmo_plugin.synthetic import main, make_image, random_pose
 
 
 @pytest.fixture(scope='module')
@@ -73,3 +73,19 @@ def test_cli_help():
     out = subprocess.run([sys.executable, '-m', 'rtmo_plugin.synthetic', '--help'],
                          capture_output=True, text=True, check=True).stdout
     assert '--train' in out and 'COCO' in out
+
+
+def test_limbs_swing_away_from_the_body():
+    """Camera-facing figures: the left limbs (image right) mostly reach outwards, to larger x.
+
+    Guards the angle convention of ``random_pose``: with the sign flipped the arms cross
+    the chest in most poses, which makes wrists and elbows far harder to localise.
+    """
+    rng = np.random.default_rng(0)
+    poses = np.stack([random_pose(rng, 100.0, np.array([64.0, 64.0])) for _ in range(300)])
+    left_arm_out = (poses[:, 7, 0] > poses[:, 5, 0]).mean()
+    right_arm_out = (poses[:, 8, 0] < poses[:, 6, 0]).mean()
+    left_leg_out = (poses[:, 13, 0] > poses[:, 11, 0]).mean()
+    assert min(left_arm_out, right_arm_out) > 0.8 and left_leg_out > 0.6
+    # and the body stands upright: ankles below hips below shoulders below the nose
+    assert (poses[:, 0, 1] < poses[:, 5, 1]).all() and (poses[:, 11, 1] < poses[:, 15, 1]).all()
