@@ -196,6 +196,18 @@ class DynamicCoordinateClassifier(BaseModule):
             kpt_feats = self.gau(kpt_feats, pos_enc=getattr(self, 'pos_enc', None))
         return kpt_feats
 
+    def bin_logits(self, kpt_feats: Tensor, bins: Tensor, fc: nn.Linear) -> Tensor:
+        """``[N, K, C]`` keypoint features x ``[N, B]`` bin positions -> ``[N, K, B]`` logits.
+
+        The logits are ``kpt_feats @ fc(spe(bins))^T``. Multiplying the keypoint
+        features by ``fc``'s weight first gives the same values with ``K`` rows per
+        detection instead of ``B`` (17 vs 192-256), about 7x fewer multiply-adds
+        in the DCC's largest product.
+        """
+        bin_codes = self.spe(position=bins)                       # [N, B, S]
+        return (torch.bmm(kpt_feats @ fc.weight, bin_codes.transpose(1, 2))
+                + (kpt_feats @ fc.bias).unsqueeze(-1))
+
     def forward(self, pose_vecs: Tensor, bboxes: Tensor, priors: Tensor) -> DCCOutput:
         """Args:
             pose_vecs: ``[N, C_in]`` pose vectors of N detections.
@@ -207,7 +219,7 @@ class DynamicCoordinateClassifier(BaseModule):
         # relative bins are laid from the relative centre (not absolute bins minus the
         # prior) to round exactly as MMPose does; released checkpoints then reproduce it
         probs_x, probs_y = (
-            torch.bmm(kpt_feats, fc(self.spe(position=bins)).transpose(1, 2)).softmax(-1)
+            self.bin_logits(kpt_feats, bins, fc).softmax(-1)
             for bins, fc in zip(self.codec.bins_for_boxes(bboxes, priors), (self.x_fc, self.y_fc)))
         x_bins, y_bins = self.codec.bins_for_boxes(bboxes)
         keypoints = expectation_decode(probs_x, probs_y, x_bins, y_bins)
