@@ -4,7 +4,10 @@ Importing the package registers, in MMPose's registries:
 
 - ``KEYPOINT_CODECS``: ``BoxSimCCLabel`` (SimCC-style 1-D heatmaps over box bins)
 - ``MODELS``: ``RTMOPoseHead`` and ``MLECoordLoss``
-- ``HOOKS``: ``KeypointMetainfoCheckHook`` (datasets and head agree on the keypoints)
+- ``HOOKS``: ``KeypointMetainfoCheckHook`` (datasets and head agree on the keypoints) and
+  ``ChannelsLastHook`` (NHWC convolutions)
+- ``OPTIM_WRAPPER_CONSTRUCTORS``: ``MergedGroupsOptimWrapperConstructor`` (few parameter
+  groups)
 
 allow-lists the globals that OpenMMLab checkpoints need under
 ``torch.load(weights_only=True)`` (see :mod:`rtmo_plugin.checkpoint`), and lets
@@ -15,6 +18,7 @@ from mmengine.config.utils import MODULE2PACKAGE
 # checkpoint: the weights_only allow-list; registry: the scope of rtmo_plugin:: configs
 from . import checkpoint, registry  # noqa: F401
 from .codecs import BoxSimCCLabel
+from .engine import ChannelsLastHook, MergedGroupsOptimWrapperConstructor
 from .metainfo import KeypointMetainfoCheckHook
 from .models import MLECoordLoss, RTMOPoseHead
 
@@ -23,5 +27,5 @@ from .models import MLECoordLoss, RTMOPoseHead
 MODULE2PACKAGE.setdefault('rtmo_plugin', 'rtmo_plugin.mim_anchor')
 
 __version__ = '0.1.0'
-__all__ = ['BoxSimCCLabel', 'KeypointMetainfoCheckHook', 'MLECoordLoss', 'RTMOPoseHead',
-           '__version__']
+__all__ = ['BoxSimCCLabel', 'ChannelsLastHook', 'KeypointMetainfoCheckHook', 'MLECoordLoss',
+           'MergedGroupsOptimWrapperConstructor', 'RTMOPoseHead', '__version__']

@@ -21,7 +21,9 @@ print(json.dumps(dict(before=before, after=after)))
 '''
 
 PLUGIN_NAMES = {('KEYPOINT_CODECS', 'BoxSimCCLabel'), ('MODELS', 'RTMOPoseHead'),
-                ('MODELS', 'MLECoordLoss'), ('HOOKS', 'KeypointMetainfoCheckHook')}
+                ('MODELS', 'MLECoordLoss'), ('HOOKS', 'KeypointMetainfoCheckHook'),
+                ('HOOKS', 'ChannelsLastHook'),
+                ('OPTIM_WRAPPER_CONSTRUCTORS', 'MergedGroupsOptimWrapperConstructor')}
 
 
 def test_import_registers_plugin_names_and_leaves_mmpose_untouched():
@@ -37,3 +39,4 @@ def test_import_registers_plugin_names_and_leaves_mmpose_untouched():
     assert added == PLUGIN_NAMES
     for reg, key in added:
         assert after[reg][key].startswith('rtmo_plugin.')
+
