@@ -123,3 +123,22 @@ def test_mim_train_and_test_by_config_name_from_the_installed_wheel(installed_wh
     found = re.search(r'find the config file in codebase rtmo_plugin, will use (\S+)', out)
     assert found and str(installed_wheel) in found.group(1), out[-2000:]
     assert re.search(r'coco/AP: -?[0-9.]+', out), out[-2000:]
+
+
+def test_mim_finds_the_tools_and_configs_of_this_environments_install(tmp_path):
+    """What `mim train/test rtmo_plugin` look up first, from an unrelated directory.
+
+    In `make install`'s editable (PEP 660) install pkg_resources places the package in
+    site-packages, where the code is not; tools/install.sh puts the clone first on the
+    path so that mim finds it. A regular install passes this as it is.
+    """
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    proc = subprocess.run(
+        [sys.executable, '-c',
+         'from mim.utils import get_installed_path; print(get_installed_path("rtmo_plugin"))'],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    root = Path(proc.stdout.strip().splitlines()[-1])
+    assert (root / '.mim/tools/train.py').is_file(), (
+        f'mim looks in {root}: run tools/install.sh (or `pip install .`) to install the package')
+    assert (root / '.mim/configs/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py').is_file()

@@ -16,8 +16,8 @@ from rtmo_plugin.deploy.export import RTMOExportWrapper, build_model, export_onn
 from rtmo_plugin.deploy.fuse import fuse_for_deploy
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / 'configs/demo/rtmo-demo_synthetic-160x160.py'
-SIZE = (160, 160)
+DEMO = REPO / 'configs/demo/rtmo-demo_synthetic-128x128.py'
+SIZE = (128, 128)
 
 
 def spread_scores(model) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from mmengine.config import DictAction
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / 'configs/demo/rtmo-demo_synthetic-160x160.py'
+CONFIG = REPO / 'configs/demo/rtmo-demo_synthetic-128x128.py'
 DRAW_SCORE_THR = 0.3
 
 

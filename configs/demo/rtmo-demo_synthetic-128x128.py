@@ -4,7 +4,7 @@
 # only the data, the sizes and the schedule differ.
 _base_ = ['../rtmo/coco/rtmo-t_8xb32-600e_coco-416x416.py']
 
-input_size = (160, 160)
+input_size = (128, 128)
 widen_factor = 0.25
 hidden_dim = 128
 data_root = 'data/synthetic/'
@@ -32,12 +32,14 @@ val_pipeline = [
          meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
                     'input_center', 'input_scale')),
 ]
+# loading in the main process: a worker process would compete with torch's two threads for
+# the two cores (measured: ~10% slower steps), and this pipeline takes ~30 ms per batch
 train_dataloader = dict(
-    batch_size=8, num_workers=1, persistent_workers=True, pin_memory=False,
+    batch_size=8, num_workers=0, persistent_workers=False, pin_memory=False,
     dataset=dict(data_root=data_root, ann_file='annotations/person_keypoints_train.json',
                  data_prefix=dict(img='train/'), pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8, num_workers=1, persistent_workers=True, pin_memory=False,
+    batch_size=8, num_workers=0, persistent_workers=False, pin_memory=False,
     dataset=dict(data_root=data_root, ann_file='annotations/person_keypoints_val.json',
                  data_prefix=dict(img='val/'), pipeline=val_pipeline))
 test_dataloader = val_dataloader
@@ -48,8 +50,10 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=5, dynamic_intervals=None)
 # From scratch, a learned MLE deviation lets the DCC widen its targets instead of localising
 # (tests/test_rtmo_head.py::test_dcc_behind_a_learned_trunk_needs_fixed_deviations): keep the
 # deviation head at its initial value (relative deviation ~0.05) for this short schedule.
+# fewer parameter groups and a fused AdamW kernel: the same update, 50 ms less per CPU step
 optim_wrapper = dict(
-    optimizer=dict(lr=0.004),
+    constructor='MergedGroupsOptimWrapperConstructor',
+    optimizer=dict(lr=0.004, fused=True),
     paramwise_cfg=dict(custom_keys={'head.dcc.sigma_fc': dict(lr_mult=0.0, decay_mult=0.0)}))
 param_scheduler = [
     dict(type='QuadraticWarmupLR', by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
@@ -59,11 +63,10 @@ param_scheduler = [
 default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1),
                      logger=dict(interval=10))
 custom_hooks = [
+    dict(type='ChannelsLastHook'),
     dict(type='RTMOModeSwitchHook', priority=48, epoch_attributes={
         stage2_epoch: {'proxy_target_cc': True, 'loss_mle.loss_weight': 5.0,
                        'loss_oks.loss_weight': 10.0}}),
-    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0002, update_buffers=True,
-         strict_load=False, priority=49),
 ]
 log_processor = dict(window_size=10)
 

@@ -13,7 +13,7 @@ from .paths import ALL_PATHS
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('config', help='plugin config, e.g. '
-                        'configs/demo/rtmo-demo_synthetic-160x160.py')
+                        'configs/demo/rtmo-demo_synthetic-128x128.py')
     parser.add_argument('checkpoint', nargs='?', default=None,
                         help='checkpoint (.pth); random weights when omitted')
 
