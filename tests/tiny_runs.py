@@ -98,16 +98,6 @@ def _shrink(node, size: tuple):
     return node
 
 
-def _drop(node, transform_type: str):
-    """``node`` without the pipeline steps of type ``transform_type``."""
-    if isinstance(node, dict):
-        return {k: _drop(v, transform_type) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        return type(node)(_drop(v, transform_type) for v in node
-                          if not (isinstance(v, dict) and v.get('type') == transform_type))
-    return node
-
-
 def tiny_config(cfg: Config, data: dict, work_dir: Path, bottomup_size=(96, 96),
                 num_train: int = 1, batch_size: int = 1, num_test: int = 2,
                 checkpoint: bool = False) -> Config:
@@ -120,10 +110,6 @@ def tiny_config(cfg: Config, data: dict, work_dir: Path, bottomup_size=(96, 96),
     if cfg.model.type == 'BottomupPoseEstimator':
         cfg = Config(_shrink(cfg.to_dict(), bottomup_size), filename=cfg.filename)
         cfg.model.data_preprocessor.batch_augments = None
-    else:
-        # MMPose's top-down recipes blur and cut out with albumentations, an optional
-        # dependency of MMPose that this environment does not have
-        cfg = Config(_drop(cfg.to_dict(), 'Albumentation'), filename=cfg.filename)
     cfg.model.backbone.init_cfg = None
     cfg.work_dir = str(work_dir)
     loader = dict(num_workers=0, persistent_workers=False, pin_memory=False)

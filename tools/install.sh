@@ -59,6 +59,9 @@ fi
 step "OpenMMLab runtime (mmengine, mmdet, mmpose without chumpy, mim without openxlab)"
 "${pip[@]}" -r "$root/requirements/runtime.txt"
 "${pip[@]}" --no-deps mmpose==1.3.2 openmim==0.3.9
+# RTMPose/RTMW recipes blur and cut out with albumentations (1.x: MMPose passes CoarseDropout
+# arguments that 2.0 removed); without their opencv-python-headless (see runtime.txt)
+"${pip[@]}" --no-deps albumentations==1.4.24 albucore==0.0.23
 
 step "rtmo_plugin (editable) and dev tools"
 "${pip[@]}" -r "$root/requirements/dev.txt"
