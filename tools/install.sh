@@ -68,12 +68,15 @@ step "rtmo_plugin (editable) and dev tools"
 "${pip[@]}" --no-deps -e "$root"
 # mim 0.3.9 looks for a package's tools and configs under pkg_resources' location of it,
 # which for an editable (PEP 660) install is site-packages, where the code is not. Putting
-# the clone first on sys.path makes that location the clone (pip wrote rtmo_plugin.egg-info
-# there), so `mim train/test rtmo_plugin` work from any directory, as after `pip install .`.
+# the clone on sys.path just before site-packages (after PYTHONPATH) makes that location the
+# clone (pip wrote rtmo_plugin.egg-info there), so `mim train/test rtmo_plugin` work from
+# any directory, as after `pip install .`.
 "$py" - "$root" <<'PY'
 import pathlib, sys, sysconfig
-pth = pathlib.Path(sysconfig.get_paths()['purelib'], 'rtmo_plugin_mim.pth')
-pth.write_text(f'import sys; sys.path.insert(0, {sys.argv[1]!r})\n')
+site = sysconfig.get_paths()['purelib']
+line = (f'import sys; s, r = {site!r}, {sys.argv[1]!r}; r in sys.path or '
+        'sys.path.insert(sys.path.index(s) if s in sys.path else len(sys.path), r)')
+pathlib.Path(site, 'rtmo_plugin_mim.pth').write_text(line + '\n')
 PY
 
 "$py" -c "import rtmo_plugin, mmpose, mmcv.ops; print('rtmo_plugin', rtmo_plugin.__version__, 'on mmpose', mmpose.__version__)"
