@@ -1,9 +1,12 @@
 """The main job: train and evaluate RTMO on the built-in synthetic dataset, on a CPU.
 
-    python tools/demo.py [--out results/demo] [--data data/synthetic] [--epochs N]
+    python tools/demo.py [--out results/demo] [--data data/synthetic] [--epochs N] [--procs P]
 
 1. generates the synthetic COCO-keypoints dataset once (cached under --data),
-2. trains the demo config (configs/demo/) with mmengine's Runner, validating as it goes,
+2. trains the demo config (configs/demo/) with mmengine's Runner, validating as it goes.
+   On a CPU with 2+ cores it trains in two processes (torchrun, gloo; one thread each)
+   that split the config's batch: a model this small gains little from a second thread
+   in one process, but keeps a core busy per process,
 3. evaluates the final weights on the held-out split with MMPose's CocoMetric,
 4. leaves in --out: metrics.md (COCO AP/AR table), predictions.jpg (MMPose's visualiser
    on val images) and curves.png (training losses and val AP over time).
@@ -12,6 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -35,12 +41,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--val-images', type=int, default=50)
     parser.add_argument('--epochs', type=int, default=None, help='override the schedule')
     parser.add_argument('--num-pictures', type=int, default=6, help='val images to draw (>= 1)')
+    parser.add_argument('--procs', type=int, default=default_procs(),
+                        help='training processes (default: 2 on a CPU with >= 2 cores, else 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, as in MMPose tools/train.py')
     args = parser.parse_args()
     if args.num_pictures < 1 or (args.epochs is not None and args.epochs < 2):
         parser.error('--num-pictures must be >= 1 and --epochs >= 2')
+    if args.procs < 1:
+        parser.error('--procs must be >= 1')
     return args
+
+
+def default_procs() -> int:
+    import torch
+    return 1 if torch.cuda.is_available() else min(2, os.cpu_count() or 1)
 
 
 def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
@@ -72,6 +87,36 @@ def build_config(cfg, args: argparse.Namespace, data_dir: Path):
     cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = str(args.out / 'work')
     return cfg
+
+
+def train(cfg, procs: int) -> Path:
+    """Trains ``cfg`` in ``procs`` processes; returns the run's ``scalars.json``."""
+    from mmengine.runner import Runner
+
+    work_dir = Path(cfg.work_dir)
+    if procs == 1:
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        return Path(runner.log_dir) / 'vis_data/scalars.json'
+    batch_size = cfg.train_dataloader.batch_size
+    if batch_size % procs:
+        raise SystemExit(f'--procs {procs} must divide train_dataloader.batch_size={batch_size}')
+    cfg.train_dataloader.batch_size = batch_size // procs  # the same batch, split
+    work_dir.mkdir(parents=True, exist_ok=True)
+    config = work_dir / 'demo_train_config.py'
+    cfg.dump(str(config))
+    before = set(work_dir.glob('*/vis_data/scalars.json'))
+    threads = max(1, (os.cpu_count() or 1) // procs)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get('PYTHONPATH')])))
+    command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+               '--nproc-per-node', str(procs), str(REPO / 'tools/train.py'), str(config),
+               '--launcher', 'pytorch']
+    if subprocess.run(command, env=env).returncode != 0:
+        raise SystemExit(f'training failed: {" ".join(command)}')
+    cfg.train_dataloader.batch_size = batch_size
+    (scalars,) = set(work_dir.glob('*/vis_data/scalars.json')) - before
+    return scalars
 
 
 def write_metrics(metrics: Dict[str, float], out: Path) -> Path:
@@ -116,11 +161,8 @@ def draw_predictions(cfg, checkpoint: Path, data_dir: Path, out: Path, count: in
     return picture
 
 
-def read_scalars(work_dir: Path) -> List[dict]:
-    files = sorted(work_dir.glob('*/vis_data/scalars.json'))
-    if not files:
-        return []
-    return [json.loads(line) for line in files[-1].read_text().splitlines() if line.strip()]
+def read_scalars(path: Path) -> List[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def plot_curves(records: List[dict], out: Path) -> Path:
@@ -158,14 +200,14 @@ def main() -> None:
     cfg = build_config(cfg, args, data_dir)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    metrics = runner.test()
+    scalars = train(cfg, args.procs)
     checkpoint = Path((Path(cfg.work_dir) / 'last_checkpoint').read_text().strip())
+    cfg.load_from = str(checkpoint)
+    metrics = Runner.from_cfg(cfg).test()
 
     table = write_metrics({k.replace('coco/', ''): v for k, v in metrics.items()}, args.out)
     picture = draw_predictions(cfg, checkpoint, data_dir, args.out, args.num_pictures)
-    curves = plot_curves(read_scalars(Path(cfg.work_dir)), args.out)
+    curves = plot_curves(read_scalars(scalars), args.out)
     print('\n' + table.read_text())
     print(f'finished in {(time.time() - start) / 60:.1f} min')
     print(f'AP table:    {table}\npredictions: {picture}\ncurves:      {curves}')

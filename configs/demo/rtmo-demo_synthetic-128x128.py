@@ -65,6 +65,7 @@ default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1),
                      logger=dict(interval=10))
 custom_hooks = [
     dict(type='ChannelsLastHook'),
+    dict(type='SyncNormHook', priority=48),  # tools/demo.py trains in 2 processes on a CPU
     dict(type='RTMOModeSwitchHook', priority=48, epoch_attributes={
         stage2_epoch: {'proxy_target_cc': True, 'loss_mle.loss_weight': 5.0,
                        'loss_oks.loss_weight': 10.0}}),
@@ -83,4 +84,5 @@ model = dict(
     head=dict(head_module_cfg=dict(widen_factor=widen_factor, pose_vec_channels=128)),
     data_preprocessor=dict(batch_augments=None),
     test_cfg=dict(input_size=input_size, score_thr=0.1, nms_thr=0.65))
-randomness = dict(seed=0)  # the README's numbers are this run's
+# the README's numbers are this run's; each process augments with its own stream
+randomness = dict(seed=0, diff_rank_seed=True)
