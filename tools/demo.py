@@ -25,6 +25,9 @@ from typing import Dict, List
 import numpy as np
 from mmengine.config import DictAction
 
+# albumentations (MMPose's top-down pipeline) asks PyPI for a newer version on import
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/demo/rtmo-demo_synthetic-128x128.py'
 DRAW_SCORE_THR = 0.3

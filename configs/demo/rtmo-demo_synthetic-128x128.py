@@ -47,7 +47,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/person_keypoints_val.json')
 test_evaluator = val_evaluator
 
-train_cfg = dict(max_epochs=max_epochs, val_interval=5, dynamic_intervals=None)
+train_cfg = dict(max_epochs=max_epochs, val_interval=6, dynamic_intervals=None)
 # From scratch, a learned MLE deviation lets the DCC widen its targets instead of localising
 # (tests/test_rtmo_head.py::test_dcc_behind_a_learned_trunk_needs_fixed_deviations): keep the
 # deviation head at its initial value (relative deviation ~0.05) for this short schedule.
