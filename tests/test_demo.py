@@ -27,8 +27,9 @@ def test_short_demo_trains_evaluates_and_draws(tmp_path):
     assert 'AP table:' in proc.stdout
     assert 'Distributed training: True' in proc.stdout  # two processes split each batch
 
-    scalars = next((out / 'work').glob('*/vis_data/scalars.json')).read_text().splitlines()
-    losses = [json.loads(line)['loss'] for line in scalars if '"loss"' in line]
+    (scalars,) = (out / 'work').glob('*/vis_data/scalars.json')  # the training run's only
+    losses = [json.loads(line)['loss'] for line in scalars.read_text().splitlines()
+              if '"loss"' in line]
     assert len(losses) >= 20
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
     assert last < first, f'training did not decrease the loss: {first:.3f} -> {last:.3f}'

@@ -4,9 +4,9 @@
 
 1. generates the synthetic COCO-keypoints dataset once (cached under --data),
 2. trains the demo config (configs/demo/) with mmengine's Runner, validating as it goes.
-   On a CPU with 2+ cores it trains in two processes (torchrun, gloo; one thread each)
-   that split the config's batch: a model this small gains little from a second thread
-   in one process, but keeps a core busy per process,
+   On a CPU with 2+ cores it trains in two processes (torchrun, gloo; on 2 cores one
+   thread each) that share the config's batch: measured on 2 cores, a model this small
+   gains little from a second thread in one process but keeps a core busy per process,
 3. evaluates the final weights on the held-out split with MMPose's CocoMetric,
 4. leaves in --out: metrics.md (COCO AP/AR table), predictions.jpg (MMPose's visualiser
    on val images) and curves.png (training losses and val AP over time).
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import subprocess
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
 # albumentations (MMPose's top-down pipeline) asks PyPI for a newer version on import
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
@@ -44,21 +45,28 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--val-images', type=int, default=50)
     parser.add_argument('--epochs', type=int, default=None, help='override the schedule')
     parser.add_argument('--num-pictures', type=int, default=6, help='val images to draw (>= 1)')
-    parser.add_argument('--procs', type=int, default=default_procs(),
-                        help='training processes (default: 2 on a CPU with >= 2 cores, else 1)')
+    parser.add_argument('--procs', type=int, default=None,
+                        help='training processes on the CPU (default: 2 with >= 2 cores and no '
+                        'GPU, else 1); they share the config\'s batch')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, as in MMPose tools/train.py')
     args = parser.parse_args()
     if args.num_pictures < 1 or (args.epochs is not None and args.epochs < 2):
         parser.error('--num-pictures must be >= 1 and --epochs >= 2')
-    if args.procs < 1:
+    if args.procs is not None and args.procs < 1:
         parser.error('--procs must be >= 1')
     return args
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (respects taskset and container CPU sets)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+
 def default_procs() -> int:
+    """Two CPU processes on a machine with 2+ cores and no GPU; one process otherwise."""
     import torch
-    return 1 if torch.cuda.is_available() else min(2, os.cpu_count() or 1)
+    return 1 if torch.cuda.is_available() else min(2, usable_cores())
 
 
 def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
@@ -76,7 +84,7 @@ def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
     return data_dir
 
 
-def build_config(cfg, args: argparse.Namespace, data_dir: Path):
+def build_config(cfg: Config, args: argparse.Namespace, data_dir: Path) -> Config:
     """Points the loaded demo config at the data and applies the command-line overrides."""
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         loader.dataset.data_root = str(data_dir) + '/'
@@ -92,34 +100,40 @@ def build_config(cfg, args: argparse.Namespace, data_dir: Path):
     return cfg
 
 
-def train(cfg, procs: int) -> Path:
-    """Trains ``cfg`` in ``procs`` processes; returns the run's ``scalars.json``."""
-    from mmengine.runner import Runner
-
-    work_dir = Path(cfg.work_dir)
+def train(cfg: Config, procs: int) -> Path:
+    """Trains ``cfg`` in ``procs`` processes; returns the training run's ``scalars.json``."""
     if procs == 1:
+        from mmengine.runner import Runner
         runner = Runner.from_cfg(cfg)
         runner.train()
         return Path(runner.log_dir) / 'vis_data/scalars.json'
-    batch_size = cfg.train_dataloader.batch_size
-    if batch_size % procs:
-        raise SystemExit(f'--procs {procs} must divide train_dataloader.batch_size={batch_size}')
-    cfg.train_dataloader.batch_size = batch_size // procs  # the same batch, split
+    return train_in_cpu_processes(cfg, procs)
+
+
+def train_in_cpu_processes(cfg: Config, procs: int) -> Path:
+    """``torchrun`` of tools/train.py: ``procs`` CPU processes (gloo), each with
+    ``cores // procs`` threads (one on 2 cores) and ``batch_size / procs`` images, so that
+    the optimiser steps on the config's batch; BN normalises each process's share."""
+    work_dir = Path(cfg.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
+    per_process = copy.deepcopy(cfg)
+    per_process.train_dataloader.batch_size //= procs
     config = work_dir / 'demo_train_config.py'
-    cfg.dump(str(config))
+    per_process.dump(str(config))
     before = set(work_dir.glob('*/vis_data/scalars.json'))
-    threads = max(1, (os.cpu_count() or 1) // procs)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get('PYTHONPATH')])))
+    # CPU processes even on a GPU machine: `--procs N` may exceed the GPUs there
+    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, usable_cores() // procs)),
+               CUDA_VISIBLE_DEVICES='')
     command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
                '--nproc-per-node', str(procs), str(REPO / 'tools/train.py'), str(config),
                '--launcher', 'pytorch']
     if subprocess.run(command, env=env).returncode != 0:
-        raise SystemExit(f'training failed: {" ".join(command)}')
-    cfg.train_dataloader.batch_size = batch_size
-    (scalars,) = set(work_dir.glob('*/vis_data/scalars.json')) - before
-    return scalars
+        raise SystemExit(f'training failed (its log is above): {" ".join(command)}')
+    new = set(work_dir.glob('*/vis_data/scalars.json')) - before
+    if len(new) != 1:
+        raise SystemExit(f'expected one new */vis_data/scalars.json in {work_dir} after '
+                         f'training, found {len(new)}: is the LocalVisBackend configured?')
+    return new.pop()
 
 
 def write_metrics(metrics: Dict[str, float], out: Path) -> Path:
@@ -165,6 +179,7 @@ def draw_predictions(cfg, checkpoint: Path, data_dir: Path, out: Path, count: in
 
 
 def read_scalars(path: Path) -> List[dict]:
+    """The records mmengine's LocalVisBackend wrote, one JSON object per line."""
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -195,15 +210,19 @@ def plot_curves(records: List[dict], out: Path) -> Path:
 def main() -> None:
     args = parse_args()
     start = time.time()
-    from mmengine.config import Config
     from mmengine.runner import Runner
 
     cfg = Config.fromfile(str(args.config))
+    procs = args.procs or default_procs()
+    batch_size = args.cfg_options.get('train_dataloader.batch_size',
+                                      cfg.train_dataloader.batch_size)
+    if batch_size % procs:  # checked before minutes of data generation
+        raise SystemExit(f'--procs {procs} must divide train_dataloader.batch_size={batch_size}')
     data_dir = prepare_data(args.data, args.train_images, args.val_images, cfg.input_size[0])
     cfg = build_config(cfg, args, data_dir)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    scalars = train(cfg, args.procs)
+    scalars = train(cfg, procs)
     checkpoint = Path((Path(cfg.work_dir) / 'last_checkpoint').read_text().strip())
     cfg.load_from = str(checkpoint)
     metrics = Runner.from_cfg(cfg).test()
