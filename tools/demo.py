@@ -6,7 +6,7 @@
 2. trains the demo config (configs/demo/) with mmengine's Runner, validating as it goes.
    On a CPU with 2+ cores it trains in two processes (torchrun, gloo; on 2 cores one
    thread each) that share the config's batch: measured on 2 cores, a model this small
-   gains little from a second thread in one process but keeps a core busy per process,
+   gains little from a second thread in one process but keeps a core busy per process;
 3. evaluates the final weights on the held-out split with MMPose's CocoMetric,
 4. leaves in --out: metrics.md (COCO AP/AR table), predictions.jpg (MMPose's visualiser
    on val images) and curves.png (training losses and val AP over time).
@@ -46,8 +46,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, default=None, help='override the schedule')
     parser.add_argument('--num-pictures', type=int, default=6, help='val images to draw (>= 1)')
     parser.add_argument('--procs', type=int, default=None,
-                        help='training processes on the CPU (default: 2 with >= 2 cores and no '
-                        'GPU, else 1); they share the config\'s batch')
+                        help='training processes (default: 2 with >= 2 cores and no GPU, else '
+                        '1); more than one train on the CPU and share the config\'s batch')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, as in MMPose tools/train.py')
     args = parser.parse_args()
