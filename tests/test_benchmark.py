@@ -19,13 +19,17 @@ def test_benchmark_runs_and_reports_every_row(coco_mini, tmp_path, capsys):
     out = tmp_path / 'table.md'
     rows = benchmark.main(['--data', str(coco_mini), '--model', 't', '--input-size', '128',
                            '--images', '1', '--repeats', '1', '--warmup', '0', '--nms-pre', '20',
-                           '--rows', 'predict,train,breakdown,codec,deploy', '--out', str(out)])
+                           '--rows', 'predict,train,breakdown,codec,deploy,floor',
+                           '--out', str(out)])
     names = [row.what for row in rows]
     for prefix in ('eager predict', 'peak memory, eager predict', 'training step',
                    'peak memory, training step', 'codec encode', 'codec decode'):
         assert any(name.startswith(prefix) for name in names), prefix
     assert sum('step phase' in name for name in names) == 5
     assert any(name.startswith('deploy: ort_fp32') for name in names), names
+    work, speed, floor = (row for row in rows if row.what.startswith('fp32 floor'))
+    assert work.unit == 'GFLOP' and speed.unit == 'GFLOP/s' and work.plugin > 0
+    assert abs(floor.plugin - 1e3 * work.plugin / speed.plugin) < 1e-6
     timed = [row for row in rows if row.unit == 'ms']
     assert all(row.plugin > 0 and row.mmpose > 0 and row.speedup > 0 for row in timed)
     train = next(row for row in rows if row.what.startswith('training step'))
@@ -35,3 +39,22 @@ def test_benchmark_runs_and_reports_every_row(coco_mini, tmp_path, capsys):
     assert '| eager predict, batch 1 | ms |' in table and 'Machine:' in table
     predict = next(row for row in rows if row.what.startswith('eager predict'))
     assert float(predict.check.split()[3]) < 1e-3, predict.check  # max abs diff of outputs
+
+
+def test_conv_gflop_counts_every_convolution():
+    from torch import nn
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 4, 3, padding=1)
+            self.head = nn.Conv2d(4, 2, 1)
+
+        def extract_feat(self, x):
+            return self.stem(x)
+
+    side = 8
+    expected = 2 * (4 * side * side) * (3 * 3 * 3) + 2 * (2 * side * side) * 4
+    model = Tiny()
+    assert abs(load_benchmark().conv_gflop(model, side) - expected / 1e9) < 1e-15
+    assert not any(m._forward_hooks for m in model.modules())  # hooks removed

@@ -21,6 +21,10 @@ spreads over both, and reports the median and the speed-up
   same keypoints (placed on bin centres, where both encode the same labels).
 - peak memory: growth of the process's peak resident set (``VmHWM``, reset
   through ``/proc/self/clear_refs`` after ``malloc_trim``) during one call.
+- fp32 floor: the deploy model's convolution work per image, this machine's
+  fp32 matmul throughput, and their quotient: the time the convolutions alone
+  take if they ran as fast as a large matmul, i.e. about the largest speed-up
+  an fp32 path can reach without doing less arithmetic.
 
 Deployment paths (ONNX, fast paths) are added by :func:`deploy_rows`.
 
@@ -61,7 +65,7 @@ CONFIGS = {  # size -> (plugin config, MMPose config of the same model)
     't': ('configs/rtmo/coco/rtmo-t_8xb32-600e_coco-416x416.py',
           'body_2d_keypoint/rtmo/body7/rtmo-t_8xb32-600e_body7-416x416.py'),
 }
-ROWS = ('predict', 'train', 'breakdown', 'codec', 'deploy')
+ROWS = ('predict', 'train', 'breakdown', 'codec', 'deploy', 'floor')
 
 
 @dataclass
@@ -349,6 +353,50 @@ def deploy_rows(plugin, size: str, tests, mmpose_predict_ms: float, repeats: int
                 'vs MMPose eager predict') for p in paths]
 
 
+def conv_gflop(model: torch.nn.Module, side: int) -> float:
+    """Forward convolution work of ``model`` on one ``side x side`` image, in GFLOP
+    (2 x multiply-adds)."""
+    work = []
+
+    def count(conv, inputs, output):
+        work.append(2 * output.numel() * conv.weight[0].numel())
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(m, torch.nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            model.head(model.extract_feat(torch.zeros(1, 3, side, side)))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sum(work) / 1e9
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """This machine's fp32 matmul throughput (``n x n`` by ``n x n``) at torch's threads."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def floor_rows(plugin, side: int, mmpose_predict_ms: float) -> List[Row]:
+    """What the convolutions cost at best: their work over the machine's matmul speed."""
+    from rtmo_plugin.deploy.fuse import fuse_for_deploy
+
+    work = conv_gflop(fuse_for_deploy(plugin), side)
+    speed = matmul_gflops()
+    return [
+        Row('fp32 floor: convolution work of the deploy model, 1 image', work, None,
+            'forward convs, 2 x multiply-adds', unit='GFLOP'),
+        Row('fp32 floor: fp32 matmul throughput (2048^3)', speed, None,
+            'torch, same threads', unit='GFLOP/s'),
+        Row('fp32 floor: the convolutions at matmul speed', 1e3 * work / speed,
+            mmpose_predict_ms, 'vs MMPose eager predict: the fp32 limit (convs alone)')]
+
+
 # report ------------------------------------------------------------------------
 
 def machine() -> str:
@@ -398,9 +446,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2, help='torch threads, both sides')
     parser.add_argument('--repeats', type=int, default=10, help='timed calls per row and side')
     parser.add_argument('--warmup', type=int, default=2, help='untimed calls first')
-    parser.add_argument('--rows', default='predict,train,breakdown,codec,deploy',
+    parser.add_argument('--rows', default=','.join(ROWS),
                         help='comma-separated subset of predict,train,breakdown (the '
-                             "training step's phases),codec,deploy")
+                             "training step's phases),codec,deploy,floor (the fp32 limit)")
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='test score threshold; random weights score ~0.01 everywhere')
     parser.add_argument('--nms-pre', type=int, default=100,
@@ -431,7 +479,7 @@ def main(argv=None) -> List[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         data = ensure_data(args.data, Path(tmp))
         tests, train_batch = batches(data, (side, side), args.images)
-        if wanted & {'predict', 'deploy'}:
+        if wanted & {'predict', 'deploy', 'floor'}:
             rows += predict_rows(plugin, ref, tests, args.repeats, args.warmup)
         if 'train' in wanted:
             rows += train_rows(plugin, ref, train_batch, args.repeats, args.warmup)
@@ -442,6 +490,8 @@ def main(argv=None) -> List[Row]:
         if 'deploy' in wanted:
             rows += deploy_rows(plugin, args.model, tests, rows[0].mmpose, args.repeats,
                                 args.threads)
+        if 'floor' in wanted:
+            rows += floor_rows(plugin, side, rows[0].mmpose)
     title = (f'RTMO-{args.model} at {side}x{side}, batch 1, {args.threads} threads, median '
              f'{args.clock} time of {args.repeats} calls per side after {args.warmup} warm-up; '
              f'random weights (seed 0), test_cfg {test_cfg}\n\nMachine: {machine()}')
