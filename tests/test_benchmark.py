@@ -47,14 +47,16 @@ def test_conv_gflop_counts_every_convolution():
     class Tiny(nn.Module):
         def __init__(self):
             super().__init__()
-            self.stem = nn.Conv2d(3, 4, 3, padding=1)
+            self.stem = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1),
+                                      nn.Conv2d(4, 4, 3, padding=1, groups=2))
             self.head = nn.Conv2d(4, 2, 1)
 
         def extract_feat(self, x):
             return self.stem(x)
 
     side = 8
-    expected = 2 * (4 * side * side) * (3 * 3 * 3) + 2 * (2 * side * side) * 4
+    # 2 x multiply-adds: output values x inputs per output (in_channels / groups x kernel)
+    expected = 2 * side * side * (4 * 3 * 9 + 4 * 2 * 9 + 2 * 4)
     model = Tiny()
     assert abs(load_benchmark().conv_gflop(model, side) - expected / 1e9) < 1e-15
     assert not any(m._forward_hooks for m in model.modules())  # hooks removed
