@@ -14,17 +14,15 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict, List
 
-import numpy as np
 from mmengine.config import Config, DictAction
+
+from rtmo_plugin import demo_runner as dr
 
 # albumentations (MMPose's top-down pipeline) asks PyPI for a newer version on import
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
@@ -58,15 +56,10 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (respects taskset and container CPU sets)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
-
-
 def default_procs() -> int:
     """Two CPU processes on a machine with 2+ cores and no GPU; one process otherwise."""
     import torch
-    return 1 if torch.cuda.is_available() else min(2, usable_cores())
+    return 1 if torch.cuda.is_available() else min(2, dr.usable_cores())
 
 
 def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
@@ -100,47 +93,9 @@ def build_config(cfg: Config, args: argparse.Namespace, data_dir: Path) -> Confi
     return cfg
 
 
-def train(cfg: Config, procs: int) -> Path:
-    """Trains ``cfg`` in ``procs`` processes; returns the training run's ``scalars.json``."""
-    if procs == 1:
-        from mmengine.runner import Runner
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        return Path(runner.log_dir) / 'vis_data/scalars.json'
-    return train_in_cpu_processes(cfg, procs)
-
-
-def train_in_cpu_processes(cfg: Config, procs: int) -> Path:
-    """``torchrun`` of tools/train.py: ``procs`` CPU processes (gloo), each with
-    ``cores // procs`` threads (one on 2 cores) and ``batch_size / procs`` images, so that
-    the optimiser steps on the config's batch; BN normalises each process's share."""
-    work_dir = Path(cfg.work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    per_process = copy.deepcopy(cfg)
-    per_process.train_dataloader.batch_size //= procs
-    config = work_dir / 'demo_train_config.py'
-    per_process.dump(str(config))
-    before = set(work_dir.glob('*/vis_data/scalars.json'))
-    # CPU processes even on a GPU machine: `--procs N` may exceed the GPUs there
-    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, usable_cores() // procs)),
-               CUDA_VISIBLE_DEVICES='')
-    command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
-               '--nproc-per-node', str(procs), str(REPO / 'tools/train.py'), str(config),
-               '--launcher', 'pytorch']
-    if subprocess.run(command, env=env).returncode != 0:
-        raise SystemExit(f'training failed (its log is above): {" ".join(command)}')
-    new = set(work_dir.glob('*/vis_data/scalars.json')) - before
-    if len(new) != 1:
-        raise SystemExit(f'expected one new */vis_data/scalars.json in {work_dir} after '
-                         f'training, found {len(new)}: is the LocalVisBackend configured?')
-    return new.pop()
-
-
 def write_metrics(metrics: Dict[str, float], out: Path) -> Path:
-    lines = ['| metric | value |', '|---|---|']
-    lines += [f'| {key} | {value:.3f} |' for key, value in metrics.items()]
     path = out / 'metrics.md'
-    path.write_text('\n'.join(lines) + '\n')
+    path.write_text(dr.markdown_table([dict(metric=k, value=v) for k, v in metrics.items()]))
     (out / 'metrics.json').write_text(json.dumps(metrics, indent=2))
     return path
 
@@ -170,17 +125,7 @@ def draw_predictions(cfg, checkpoint: Path, data_dir: Path, out: Path, count: in
                                   draw_gt=False, draw_bbox=True, show_kpt_idx=False,
                                   kpt_thr=0.3, show=False)
         tiles.append(visualizer.get_image())
-    columns = min(3, len(tiles))
-    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)  # fill the last row
-    rows = [np.hstack(tiles[i:i + columns]) for i in range(0, len(tiles), columns)]
-    picture = out / 'predictions.jpg'
-    mmcv.imwrite(mmcv.rgb2bgr(np.vstack(rows)), str(picture))
-    return picture
-
-
-def read_scalars(path: Path) -> List[dict]:
-    """The records mmengine's LocalVisBackend wrote, one JSON object per line."""
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return dr.save_tiles(out / 'predictions.jpg', [mmcv.rgb2bgr(t) for t in tiles])
 
 
 def plot_curves(records: List[dict], out: Path) -> Path:
@@ -222,14 +167,15 @@ def main() -> None:
     cfg = build_config(cfg, args, data_dir)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    scalars = train(cfg, procs)
+    print(dr.machine_line())
+    scalars = dr.train(cfg, procs)
     checkpoint = Path((Path(cfg.work_dir) / 'last_checkpoint').read_text().strip())
     cfg.load_from = str(checkpoint)
     metrics = Runner.from_cfg(cfg).test()
 
     table = write_metrics({k.replace('coco/', ''): v for k, v in metrics.items()}, args.out)
     picture = draw_predictions(cfg, checkpoint, data_dir, args.out, args.num_pictures)
-    curves = plot_curves(read_scalars(scalars), args.out)
+    curves = plot_curves(dr.read_scalars(scalars), args.out)
     print('\n' + table.read_text())
     print(f'finished in {(time.time() - start) / 60:.1f} min')
     print(f'AP table:    {table}\npredictions: {picture}\ncurves:      {curves}')

@@ -7,8 +7,15 @@ and right limbs in cool colours, so left and right can be told apart (do not
 train with flip augmentation: a mirrored image would swap the colour cue).
 
     python -m rtmo_plugin.synthetic OUT_DIR [--train 400] [--val 50] [--size 256] [--seed 0]
+        [--masks]
 
-writes ``OUT_DIR/{train,val}/*.jpg`` and ``OUT_DIR/annotations/person_keypoints_{train,val}.json``.
+writes ``OUT_DIR/{train,val}/*.jpg`` and ``OUT_DIR/annotations/person_keypoints_{train,val}.json``
+(with ``--masks``, each person also gets a COCO ``segmentation``: the RLE of its visible
+silhouette).
+
+This module is the one figure model and renderer of the repository: the projects under
+``projects/`` write their own formats (COCO-WholeBody, FLIC ``.mat``, H3WB ``.npz``) from
+:func:`random_pose`, :func:`draw_figure`, :func:`background` and :func:`make_image`.
 """
 from __future__ import annotations
 
@@ -128,9 +135,9 @@ def background(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def make_image(rng: np.random.Generator, size: int,
-               max_people: int = 3) -> Tuple[np.ndarray, List[dict]]:
-    """One image and its COCO annotations (without ids)."""
+def make_image(rng: np.random.Generator, size: int, max_people: int = 3,
+               masks: bool = False) -> Tuple[np.ndarray, List[dict]]:
+    """One image and its COCO annotations (without ids); ``masks`` adds segmentations."""
     image = background(rng, size)
     num_people = 0 if rng.random() < 0.1 else int(rng.integers(1, max_people + 1))
     figures: List[Figure] = []
@@ -145,14 +152,19 @@ def make_image(rng: np.random.Generator, size: int,
         covered = np.zeros_like(fig.mask)
         for later in figures[i + 1:]:
             covered |= later.mask
-        annotation = annotate(fig, covered, size)
+        annotation = annotate(fig, covered, size, masks)
         if annotation is not None:
             annotations.append(annotation)
     return image, annotations
 
 
-def annotate(fig: Figure, covered: np.ndarray, size: int) -> Optional[dict]:
-    """COCO annotation of a figure: visibility 2 seen, 1 occluded, 0 outside the image."""
+def annotate(fig: Figure, covered: np.ndarray, size: int,
+             masks: bool = False) -> Optional[dict]:
+    """COCO annotation of a figure: visibility 2 seen, 1 occluded, 0 outside the image.
+
+    With ``masks``, ``segmentation`` is the RLE (COCO's uncompressed-string form) of the
+    visible silhouette; ``area`` stays the person-like value that OKS needs (see below).
+    """
     keypoints = np.zeros((17, 3))
     for k, (x, y) in enumerate(fig.keypoints):
         if 0 <= x < size and 0 <= y < size:
@@ -163,7 +175,7 @@ def annotate(fig: Figure, covered: np.ndarray, size: int) -> Optional[dict]:
     ys, xs = np.nonzero(fig.mask)
     x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
     width, height = float(x1 - x0), float(y1 - y0)
-    return dict(
+    annotation = dict(
         bbox=[float(x0), float(y0), width, height],
         # OKS scales with sqrt(area); COCO's area is a clothed person's mask, about half
         # the box, while a stick figure covers far less: use the human-like value
@@ -172,9 +184,16 @@ def annotate(fig: Figure, covered: np.ndarray, size: int) -> Optional[dict]:
         num_keypoints=int((keypoints[:, 2] > 0).sum()),
         iscrowd=0,
         category_id=1)
+    if masks:
+        from pycocotools import mask as mask_utils
+        rle = mask_utils.encode(np.asfortranarray(visible_mask.astype(np.uint8)))
+        annotation['segmentation'] = dict(size=list(rle['size']),
+                                          counts=rle['counts'].decode('ascii'))
+    return annotation
 
 
-def write_split(out_dir: Path, split: str, num_images: int, size: int, seed: int) -> Path:
+def write_split(out_dir: Path, split: str, num_images: int, size: int, seed: int,
+                masks: bool = False) -> Path:
     """Writes ``num_images`` images and their annotation file; returns the file."""
     from mmengine.utils import ProgressBar
 
@@ -183,7 +202,7 @@ def write_split(out_dir: Path, split: str, num_images: int, size: int, seed: int
     images, annotations = [], []
     progress = ProgressBar(num_images)
     for image_id in range(1, num_images + 1):
-        image, anns = make_image(rng, size)
+        image, anns = make_image(rng, size, masks=masks)
         file_name = f'{image_id:06d}.jpg'
         cv2.imwrite(str(out_dir / split / file_name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
         images.append(dict(id=image_id, file_name=file_name, width=size, height=size))
@@ -211,13 +230,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--val', type=int, default=50, help='validation images')
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--masks', action='store_true',
+                        help='add each person\'s visible silhouette as a COCO segmentation')
     args = parser.parse_args(argv)
     if min(args.train, args.val) < 0 or args.size < 32:
         parser.error('--train/--val must be >= 0 and --size >= 32')
     for split, count in (('train', args.train), ('val', args.val)):
         print(f'{split}: {count} images of {args.size}x{args.size}')
-        print(f'wrote {write_split(args.out_dir, split, count, args.size, args.seed)}')
-
-
-if __name__ == '__main__':
-    main()
+        ann_file = write_split(args.out_dir, split, count, args.size, args.seed, args.masks)
+        print(f'wrote {ann_file}')

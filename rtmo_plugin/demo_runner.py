@@ -1,0 +1,198 @@
+"""The steps every demo of this repository is made of: generate -> train -> evaluate -> table +
+pictures.
+
+``tools/demo.py`` (RTMO on synthetic people) and each project's demo under ``projects/`` write
+their own data and configs, then call these functions in that order::
+
+    from rtmo_plugin import demo_runner as dr
+
+    result = dr.train_and_test(cfg)               # mmengine Runner: train, then test the last
+    table = dr.write_table(out, [dict(model='x', **result.metrics)])     # metrics.md + .json
+    dr.save_tiles(out / 'predictions.jpg', pictures)                     # one picture
+    print(dr.machine_line())                      # the CPU the numbers were measured on
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+TRAIN_SCRIPT = Path(__file__).resolve().parent / '.mim' / 'tools' / 'train.py'
+# CPU flags that decide which kernels torch and onnxruntime can use
+_FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_bf16', 'amx_int8')
+
+
+@dataclass
+class RunResult:
+    """What :func:`train_and_test` leaves: test metrics, the final checkpoint, the logs."""
+    metrics: Dict[str, float]
+    checkpoint: Path
+    scalars: Path                   # mmengine's LocalVisBackend records of the training run
+    minutes: float                  # wall time of training plus testing
+    extra: dict = field(default_factory=dict)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (respects taskset and container CPU sets)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+
+def machine_line() -> str:
+    """``'<CPU model>, N cores, flags: avx2 ...'`` of this machine (Linux; else the platform)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    cpuinfo = Path('/proc/cpuinfo')
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(':')
+            if key.strip() == 'model name':
+                model = value.strip()
+            elif key.strip() == 'flags':
+                flags = set(value.split())
+                break
+    present = [f for f in _FLAGS if f in flags] or ['none of ' + ' '.join(_FLAGS)]
+    return f'{model}, {usable_cores()} cores, flags: {" ".join(present)}'
+
+
+def train(cfg, procs: int = 1) -> Path:
+    """Trains ``cfg`` (an mmengine ``Config`` with ``work_dir`` set) in ``procs`` processes.
+
+    One process trains here with mmengine's Runner; more run ``torchrun`` of the plugin's
+    ``tools/train.py`` as CPU processes (gloo), each with ``cores // procs`` threads and
+    ``batch_size / procs`` images, so the optimiser steps on the config's batch.
+
+    Returns:
+        the training run's ``vis_data/scalars.json``.
+    """
+    if procs == 1:
+        from mmengine.runner import Runner
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        return Path(runner.log_dir) / 'vis_data' / 'scalars.json'
+    batch_size = cfg.train_dataloader.batch_size
+    if batch_size % procs:
+        raise ValueError(f'procs={procs} must divide train_dataloader.batch_size={batch_size}')
+    work_dir = Path(cfg.work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    per_process = copy.deepcopy(cfg)
+    per_process.train_dataloader.batch_size //= procs
+    config = work_dir / 'train_config.py'
+    per_process.dump(str(config))
+    before = set(work_dir.glob('*/vis_data/scalars.json'))
+    # CPU processes even on a GPU machine: `procs` may exceed the GPUs there
+    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, usable_cores() // procs)),
+               CUDA_VISIBLE_DEVICES='')
+    command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+               '--nproc-per-node', str(procs), str(TRAIN_SCRIPT), str(config),
+               '--launcher', 'pytorch']
+    if subprocess.run(command, env=env).returncode != 0:
+        raise SystemExit(f'training failed (its log is above): {" ".join(command)}')
+    new = set(work_dir.glob('*/vis_data/scalars.json')) - before
+    if len(new) != 1:
+        raise SystemExit(f'expected one new */vis_data/scalars.json in {work_dir} after '
+                         f'training, found {len(new)}: is the LocalVisBackend configured?')
+    return new.pop()
+
+
+def last_checkpoint(work_dir) -> Path:
+    """The checkpoint mmengine's CheckpointHook saved last in ``work_dir``."""
+    marker = Path(work_dir) / 'last_checkpoint'
+    if not marker.is_file():
+        raise FileNotFoundError(f'{marker} not found: did training save a checkpoint '
+                                '(default_hooks.checkpoint)?')
+    return Path(marker.read_text().strip())
+
+
+def test(cfg, checkpoint) -> Dict[str, float]:
+    """Tests ``checkpoint`` with ``cfg``'s test loader and evaluator; returns the metrics."""
+    from mmengine.runner import Runner
+    cfg = copy.deepcopy(cfg)
+    cfg.load_from = str(checkpoint)
+    return dict(Runner.from_cfg(cfg).test())
+
+
+def train_and_test(cfg, procs: int = 1) -> RunResult:
+    """:func:`train`, then :func:`test` of the last checkpoint, timed."""
+    start = time.time()
+    scalars = train(cfg, procs)
+    checkpoint = last_checkpoint(cfg.work_dir)
+    metrics = test(cfg, checkpoint)
+    return RunResult(metrics, checkpoint, scalars, (time.time() - start) / 60)
+
+
+def read_scalars(path) -> List[dict]:
+    """The records mmengine's LocalVisBackend wrote, one JSON object per line."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def _cell(value, digits: int) -> str:
+    if isinstance(value, float):
+        return f'{value:.{digits}f}'
+    return '' if value is None else str(value)
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Optional[Sequence[str]] = None,
+                   digits: int = 3) -> str:
+    """A Markdown table of ``rows`` (dicts), one column per key (first seen, first shown)."""
+    if not rows:
+        raise ValueError('markdown_table: no rows to write')
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
+    lines += ['| ' + ' | '.join(_cell(row.get(c), digits) for c in columns) + ' |'
+              for row in rows]
+    return '\n'.join(lines) + '\n'
+
+
+def write_table(out_dir, rows: Sequence[Mapping], name: str = 'metrics',
+                columns: Optional[Sequence[str]] = None, digits: int = 3,
+                note: str = '') -> Path:
+    """Writes ``<name>.md`` (the table, then ``note``) and ``<name>.json`` (the rows) in
+    ``out_dir``; returns the ``.md`` path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = markdown_table(rows, columns, digits) + (f'\n{note}\n' if note else '')
+    path = out_dir / f'{name}.md'
+    _write_atomic(path, text)
+    _write_atomic(out_dir / f'{name}.json', json.dumps(list(rows), indent=2, default=str))
+    return path
+
+
+def tile(images: Sequence[np.ndarray], columns: int = 3) -> np.ndarray:
+    """Images (``[H, W, 3]``, any sizes) in a grid, ``columns`` wide, padded with black."""
+    if not images:
+        raise ValueError('tile: no images')
+    height = max(i.shape[0] for i in images)
+    width = max(i.shape[1] for i in images)
+    cells = []
+    for image in images:
+        cell = np.zeros((height, width, 3), np.uint8)
+        cell[:image.shape[0], :image.shape[1]] = image[..., :3]
+        cells.append(cell)
+    columns = min(columns, len(cells))
+    cells += [np.zeros_like(cells[0])] * (-len(cells) % columns)  # fill the last row
+    return np.vstack([np.hstack(cells[i:i + columns]) for i in range(0, len(cells), columns)])
+
+
+def save_tiles(path, images: Sequence[np.ndarray], columns: int = 3) -> Path:
+    """:func:`tile` of BGR images written to ``path`` (any format OpenCV writes)."""
+    import cv2
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), tile(images, columns)):
+        raise OSError(f'could not write {path}')
+    return path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + '.tmp')  # never leave a half-written file behind
+    tmp.write_text(text)
+    tmp.replace(path)
