@@ -55,6 +55,15 @@ def letterbox(image: np.ndarray, size: Tuple[int, int]) -> Tuple[np.ndarray, flo
     return canvas, ratio
 
 
+def to_input(image: np.ndarray, size: Tuple[int, int]) -> Tuple[np.ndarray, float]:
+    """BGR uint8 ``[h, w, 3]`` -> the graph's input ``[1, 3, H, W]`` float32 (letterboxed to
+    ``size = (W, H)``, BGR, 0-255) and the letterbox scale ``r``."""
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f'expected a BGR image [h, w, 3], got shape {image.shape}')
+    canvas, ratio = letterbox(image, size)
+    return np.ascontiguousarray(canvas.transpose(2, 0, 1)[None], dtype=np.float32), ratio
+
+
 def postprocess(dets: np.ndarray, keypoints: np.ndarray, ratio: float,
                 score_thr: float) -> Poses:
     """Graph outputs ``[1, N, 5]`` / ``[1, N, K, 3]`` -> people above ``score_thr``,
@@ -103,11 +112,7 @@ class RTMO:
 
     def preprocess(self, image: np.ndarray) -> Tuple[np.ndarray, float]:
         """BGR uint8 ``[h, w, 3]`` -> input tensor ``[1, 3, H, W]`` float32 and scale ``r``."""
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f'expected a BGR image [h, w, 3], got shape {image.shape}')
-        canvas, ratio = letterbox(image, self.input_size)
-        tensor = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None], dtype=np.float32)
-        return tensor, ratio
+        return to_input(image, self.input_size)
 
     def inference(self, tensor: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """``[1, 3, H, W]`` -> ``dets [1, N, 5]``, ``keypoints [1, N, K, 3]`` (input pixels)."""
@@ -146,4 +151,5 @@ def draw(image: np.ndarray, poses: Poses, keypoint_thr: float = 0.3) -> np.ndarr
     return canvas
 
 
-__all__ = ['COCO_SKELETON', 'PAD_VALUE', 'Poses', 'RTMO', 'draw', 'letterbox', 'postprocess']
+__all__ = ['COCO_SKELETON', 'PAD_VALUE', 'Poses', 'RTMO', 'draw', 'letterbox', 'postprocess',
+           'to_input']

@@ -13,14 +13,20 @@ allow-lists the globals that OpenMMLab checkpoints need under
 ``torch.load(weights_only=True)`` (see :mod:`rtmo_plugin.checkpoint`), and lets
 mmengine configs inherit ours as ``_base_ = ['rtmo_plugin::rtmo/coco/...py']``.
 """
-from mmengine.config.utils import MODULE2PACKAGE
+import os
+
+# MMPose imports albumentations, which otherwise asks PyPI for a newer version (a network
+# call, and a warning on every command) each time the plugin is imported
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
+from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
 
 # checkpoint: the weights_only allow-list; registry: the scope of rtmo_plugin:: configs
-from . import checkpoint, registry  # noqa: F401
-from .codecs import BoxSimCCLabel
-from .engine import ChannelsLastHook, MergedGroupsOptimWrapperConstructor
-from .metainfo import KeypointMetainfoCheckHook
-from .models import MLECoordLoss, RTMOPoseHead
+from . import checkpoint, registry  # noqa: F401, E402
+from .codecs import BoxSimCCLabel  # noqa: E402
+from .engine import ChannelsLastHook, MergedGroupsOptimWrapperConstructor  # noqa: E402
+from .metainfo import KeypointMetainfoCheckHook  # noqa: E402
+from .models import MLECoordLoss, RTMOPoseHead  # noqa: E402
 
 # mmengine resolves `scope::path` only for scopes in this table; it then reads
 # `<installed path>/.mim/configs/path`, which we ship (mim_anchor says why not 'rtmo_plugin')

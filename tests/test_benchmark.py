@@ -1,7 +1,10 @@
 """Smoke test of tools/benchmark.py: tiny inputs, one repeat; checks the table, not speed."""
 import importlib.util
-import sys
 from pathlib import Path
+
+import pytest
+
+from rtmo_plugin.benchmark import conv_gflop, time_in_turns
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -9,11 +12,11 @@ REPO = Path(__file__).resolve().parents[1]
 def load_benchmark():
     spec = importlib.util.spec_from_file_location('benchmark', REPO / 'tools' / 'benchmark.py')
     module = importlib.util.module_from_spec(spec)
-    sys.modules['benchmark'] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
 
+@pytest.mark.slow
 def test_benchmark_runs_and_reports_every_row(coco_mini, tmp_path, capsys):
     benchmark = load_benchmark()
     out = tmp_path / 'table.md'
@@ -58,5 +61,15 @@ def test_conv_gflop_counts_every_convolution():
     # 2 x multiply-adds: output values x inputs per output (in_channels / groups x kernel)
     expected = 2 * side * side * (4 * 3 * 9 + 4 * 2 * 9 + 2 * 4)
     model = Tiny()
-    assert abs(load_benchmark().conv_gflop(model, side) - expected / 1e9) < 1e-15
+    assert abs(conv_gflop(model, side) - expected / 1e9) < 1e-15
     assert not any(m._forward_hooks for m in model.modules())  # hooks removed
+
+
+def test_time_in_turns_alternates_the_functions_and_takes_medians():
+    calls = []
+    ticks = iter(range(1000))
+    fns = {'a': lambda: calls.append('a'), 'b': lambda: calls.append('b')}
+    # a fake clock that advances 1 s per reading: every call lasts 1000 ms
+    ms = time_in_turns(fns, repeats=3, warmup=1, clock=lambda: float(next(ticks)))
+    assert calls == ['a', 'b'] * 4  # the warm-up round, then three rounds in turns
+    assert ms == {'a': 1000.0, 'b': 1000.0}

@@ -5,11 +5,14 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.runner import load_checkpoint
 
 from helpers import REPO, build_model, load_config
 from tiny_runs import make_tiny_data, tiny_config
+
+pytestmark = pytest.mark.slow  # subprocess runs / training experiments
 
 CONFIG = 'configs/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py'
 

@@ -99,6 +99,7 @@ def installed_wheel(tmp_path_factory) -> Path:
     return root / 'site'
 
 
+@pytest.mark.slow
 def test_mim_train_and_test_by_config_name_from_the_installed_wheel(installed_wheel, coco_mini,
                                                                     tmp_path):
     config = write_downstream(tmp_path, coco_mini)
@@ -125,6 +126,7 @@ def test_mim_train_and_test_by_config_name_from_the_installed_wheel(installed_wh
     assert re.search(r'coco/AP: -?[0-9.]+', out), out[-2000:]
 
 
+@pytest.mark.slow
 def test_mim_finds_the_tools_and_configs_of_this_environments_install(tmp_path):
     """What `mim train/test rtmo_plugin` look up first, from an unrelated directory.
 

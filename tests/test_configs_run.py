@@ -9,6 +9,8 @@ from mmengine.runner import Runner
 from helpers import REPO, load_config
 from tiny_runs import make_tiny_data, tiny_config
 
+pytestmark = pytest.mark.slow  # subprocess runs / training experiments
+
 CONFIGS = sorted(
     p.relative_to(REPO) for p in (REPO / 'configs').rglob('*.py')
     if '_base_' not in p.parts and 'dataset_info' not in p.read_text())

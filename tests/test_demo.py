@@ -4,7 +4,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from helpers import REPO
+
+pytestmark = pytest.mark.slow  # subprocess runs / training experiments
 
 
 def test_short_demo_trains_evaluates_and_draws(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from rtmo_ort import RTMO, letterbox
+from rtmo_ort import RTMO, to_input
 from rtmo_plugin.deploy.export import RTMOExportWrapper, build_model, export_onnx, grid_priors
 from rtmo_plugin.deploy.fuse import fuse_for_deploy
 
@@ -49,8 +49,9 @@ def images(coco_mini):
     return [cv2.imread(str(p)) for p in sorted(coco_mini.glob('*.jpg'))[:2]]
 
 
-def to_tensor(canvas: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(canvas.transpose(2, 0, 1)[None].astype(np.float32))
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """The graph's input of a BGR image (rtmo_ort's letterbox, the one preprocessing)."""
+    return torch.from_numpy(to_input(image, SIZE)[0])
 
 
 def eager_predict(model, tensor: torch.Tensor) -> InstanceData:
@@ -72,8 +73,7 @@ def test_grid_priors_equal_the_heads(model):
 def test_onnx_matches_eager_predict(model, onnx_file, images):
     session = RTMO(onnx_file)
     for image in images:
-        canvas, _ = letterbox(image, SIZE)
-        tensor = to_tensor(canvas)
+        tensor = to_tensor(image)
         expected = eager_predict(model, tensor)
         dets, keypoints = session.inference(tensor.numpy())
         # non-trivial: people above the threshold, and NMS removed some candidates
@@ -90,7 +90,7 @@ def test_onnx_matches_eager_predict(model, onnx_file, images):
 
 def test_nobody_gives_one_zero_row(model, tmp_path, images):
     path = export_onnx(model, tmp_path / 'strict.onnx', score_thr=0.9999)
-    dets, keypoints = RTMO(path).inference(to_tensor(letterbox(images[0], SIZE)[0]).numpy())
+    dets, keypoints = RTMO(path).inference(to_tensor(images[0]).numpy())
     assert dets.shape == (1, 1, 5) and keypoints.shape == (1, 1, 17, 3)
     assert not dets.any() and not keypoints.any()
     rtmlib = pytest.importorskip('rtmlib')
@@ -125,7 +125,7 @@ def test_fused_model_predicts_the_same(model, images):
     assert not hasattr(fused.head.head_module, 'out_kpt_reg')
     assert not hasattr(fused.head.dcc, 'sigma_fc')
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in fused.modules())
-    tensor = to_tensor(letterbox(images[0], SIZE)[0])
+    tensor = to_tensor(images[0])
     with torch.no_grad():
         dets, kpts = RTMOExportWrapper(reference)(tensor)
         fused_dets, fused_kpts = RTMOExportWrapper(fused)(tensor)
@@ -134,6 +134,7 @@ def test_fused_model_predicts_the_same(model, images):
     torch.testing.assert_close(fused_kpts, kpts, atol=1e-3, rtol=0)
 
 
+@pytest.mark.slow
 def test_runner_imports_no_training_stack(onnx_file, coco_mini, tmp_path):
     """Inference (library, image and video CLI) runs on numpy, OpenCV and onnxruntime only."""
     image = sorted(coco_mini.glob('*.jpg'))[0]
@@ -181,7 +182,7 @@ def test_export_rejects_bad_sizes(model, tmp_path):
 def test_static_int8_quantises_features_and_keeps_the_head_float(onnx_file, images, tmp_path):
     import onnx
 
-    from rtmo_plugin.deploy.paths import calibration_inputs
+    from rtmo_plugin.deploy.backends import calibration_inputs
     from rtmo_plugin.deploy.quantize import quantize_static_int8
 
     path = quantize_static_int8(onnx_file, tmp_path / 'int8.onnx',
@@ -198,7 +199,7 @@ def test_static_int8_quantises_features_and_keeps_the_head_float(onnx_file, imag
                 if name.startswith(('/head_module/out_', '/dcc/'))
                 and kind in ('initializer', 'DequantizeLinear')}
     assert len(head_out) >= 2 * 4 + 5 and set(head_out.values()) == {'initializer'}, head_out
-    dets, keypoints = RTMO(path).inference(to_tensor(letterbox(images[0], SIZE)[0]).numpy())
+    dets, keypoints = RTMO(path).inference(to_tensor(images[0]).numpy())
     assert dets.shape[1] == keypoints.shape[1] >= 1
 
 

@@ -1,7 +1,7 @@
 """exp_decay: exp where float32 is normal, exactly 0 where it would underflow."""
 import torch
 
-from rtmo_plugin.codecs.box_simcc import exp_decay
+from rtmo_plugin.numerics import exp_decay
 
 
 def test_exp_decay_matches_exp_and_zeroes_the_denormal_tail():

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO
+
+pytestmark = pytest.mark.slow  # subprocess runs / training experiments
 
 CONFIG = '''
 _base_ = ['{base}']

@@ -5,33 +5,22 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import MMPOSE_CONFIGS, SIZES, build_model, load_config, real_batch, val_batch
+from helpers import build_model, real_batch, val_batch
+from rtmo_plugin.builders import SIZES, build_twins, size_configs
 
 
-def build_pair(size: str, score_thr: float = 0.1):
-    ours_cfg, ref_cfg = load_config(SIZES[size][0]), load_config(MMPOSE_CONFIGS / SIZES[size][1])
-    for cfg in (ours_cfg, ref_cfg):
-        cfg.model.data_preprocessor.batch_augments = None  # random resizing
-        cfg.model.test_cfg.score_thr = score_thr
-    ref = build_model(ref_cfg)
-    ours = build_model(ours_cfg, seed=1)
-    ours.load_state_dict(ref.state_dict(), strict=True)
-    return ours, ref
-
-
-@pytest.mark.parametrize('size', ['t', 's', 'm', 'l'])
+@pytest.mark.parametrize('size', sorted(SIZES))
 def test_state_dict_layout_equals_mmpose(size):
-    ours_cfg = load_config(SIZES[size][0])
-    ref_cfg = load_config(MMPOSE_CONFIGS / SIZES[size][1])
+    ours_cfg, ref_cfg = size_configs(size)
     ours = {k: v.shape for k, v in build_model(ours_cfg).state_dict().items()}
-    ref = {k: v.shape for k, v in build_model(ref_cfg).state_dict().items()}
+    ref = {k: v.shape for k, v in build_model(ref_cfg, seed=1).state_dict().items()}
     assert ours == ref
 
 
 @pytest.fixture(scope='module')
 def rtmo_s_pair():
     # random weights put every score near the 0.01 prior: keep them all, then NMS
-    return build_pair('s', score_thr=0.0)
+    return build_twins('s', test_cfg=dict(score_thr=0.0))
 
 
 @pytest.mark.parametrize('nms_thr', [0.65, 0.3])

@@ -237,6 +237,7 @@ def _dcc_error_after_training(steps: int, init: bool) -> float:
     return (out.keypoints - centers[:, None] - offsets).norm(dim=-1).mean().item()
 
 
+@pytest.mark.slow
 def test_dcc_learns_from_scratch_with_identity_attention_init():
     # measured: 7.5 px with the plugin's init; 23 px with MMPose's (saturated softmax)
     assert _dcc_error_after_training(150, init=True) < 12.0
@@ -285,6 +286,7 @@ def _dcc_behind_trunk(freeze_sigma: bool, steps: int = 200, seed: int = 1) -> tu
     return sum(errors[-40:]) / 40, sum(sigmas[-40:]) / 40
 
 
+@pytest.mark.slow
 def test_dcc_behind_a_learned_trunk_needs_fixed_deviations():
     # measured (seed 1): learned deviations widen past their 0.1 cap (the Scale grows) and
     # the DCC drifts to ~30 px; frozen at their initial ~0.05 it converges to ~9 px

@@ -1,5 +1,6 @@
 """The synthetic COCO-keypoints generator: deterministic, valid COCO, usable by MMPose."""
 import json
+import os
 import subprocess
 import sys
 
@@ -69,10 +70,28 @@ def test_mmpose_reads_it(dataset):
     assert len(ds) > 0 and ds[0]['keypoints'].shape[1:] == (17, 2)
 
 
-def test_cli_help():
-    out = subprocess.run([sys.executable, '-m', 'rtmo_plugin.synthetic', '--help'],
-                         capture_output=True, text=True, check=True).stdout
-    assert '--train' in out and 'COCO' in out
+def test_cli_help_prints_usage_and_no_warning():
+    proc = subprocess.run([sys.executable, '-m', 'rtmo_plugin.synthetic', '--help'],
+                          capture_output=True, text=True, check=True,
+                          env={k: v for k, v in os.environ.items()
+                               if k != 'NO_ALBUMENTATIONS_UPDATE'})
+    assert '--train' in proc.stdout and 'COCO' in proc.stdout and '--masks' in proc.stdout
+    assert proc.stderr == '', proc.stderr  # e.g. no albumentations update check
+
+
+def test_masks_are_rle_of_the_visible_silhouette():
+    from pycocotools import mask as mask_utils
+
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        image, anns = make_image(rng, 96, masks=True)
+        for ann in anns:
+            rle = dict(ann['segmentation'], counts=ann['segmentation']['counts'].encode())
+            mask = mask_utils.decode(rle)
+            assert mask.shape == image.shape[:2] and mask.sum() >= 20
+            x, y, w, h = ann['bbox']  # the silhouette lies inside the (unoccluded) box
+            ys, xs = np.nonzero(mask)
+            assert xs.min() >= x and ys.min() >= y and xs.max() < x + w and ys.max() < y + h
 
 
 def test_limbs_swing_away_from_the_body():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -23,9 +22,6 @@ from typing import Dict, List
 from mmengine.config import Config, DictAction
 
 from rtmo_plugin import demo_runner as dr
-
-# albumentations (MMPose's top-down pipeline) asks PyPI for a newer version on import
-os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/demo/rtmo-demo_synthetic-128x128.py'
@@ -109,7 +105,8 @@ def draw_predictions(cfg, checkpoint: Path, data_dir: Path, out: Path, count: in
     model = init_model(cfg, str(checkpoint), device='cpu')
     visualizer = VISUALIZERS.build(dict(type='PoseLocalVisualizer', name='rtmo_demo',
                                         radius=3, line_width=2))
-    visualizer.set_dataset_meta(model.dataset_meta)
+    # the boxes' label text: the class name ('person'), not MMPose's fallback 'class 0'
+    visualizer.set_dataset_meta(dict(model.dataset_meta, classes=('person',)))
     tiles = []
     for path in sorted((data_dir / 'val').glob('*.jpg'))[:count]:
         image = mmcv.imread(str(path))

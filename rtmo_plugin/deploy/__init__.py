@@ -7,7 +7,7 @@
   training-only branches removed).
 - :mod:`.quantize`: dynamic and static int8 with onnxruntime.
 - :mod:`.paths`, :mod:`.bench`, :mod:`.evaluate`: every inference path, its
-  latency (``deploy_rows``) and its COCO AP (``evaluate_paths``).
+  latency (``latency_rows``) and its COCO AP (``evaluate_paths``).
 
 The onnxruntime runner lives in the top-level package :mod:`rtmo_ort`, which
 imports nothing from torch or OpenMMLab (``import rtmo_plugin`` imports MMPose

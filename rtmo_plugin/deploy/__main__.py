@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from .paths import ALL_PATHS
+from .backends import ALL_PATHS
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -72,9 +72,9 @@ def main(argv=None) -> None:
                            score_thr=args.score_thr, nms_thr=args.nms_thr, dynamo=args.dynamo)
         print(f'wrote {path}')
     elif args.command == 'bench':
-        from .bench import deploy_rows, markdown_table
+        from .bench import latency_rows, markdown_table
 
-        rows = deploy_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
+        rows = latency_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
                            threads=args.threads)
         print(markdown_table(rows))
     else:

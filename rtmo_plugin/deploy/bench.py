@@ -1,17 +1,15 @@
 """Median latency of every inference path on the same weights and images."""
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
 
+from .backends import ALL_PATHS, Predictor, build_backends
 from .export import build_model
-from .paths import ALL_PATHS, Predictor, build_paths
 
 
 def load_images(paths: Sequence[Union[str, Path]]) -> List[np.ndarray]:
@@ -27,42 +25,28 @@ def load_images(paths: Sequence[Union[str, Path]]) -> List[np.ndarray]:
     return images
 
 
-def median_latency_ms(predict: Predictor, images: Sequence[np.ndarray], repeats: int,
-                      warmup: int = 2) -> float:
-    """Median wall time of one call (pre-processing to people in image pixels), in ms."""
-    for image in list(images)[:warmup]:
-        predict(image)
-    times = []
-    for _ in range(repeats):
-        for image in images:
-            start = time.perf_counter()
-            predict(image)
-            times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
 def time_paths(paths: Dict[str, Predictor], images: Sequence[np.ndarray],
                repeats: int) -> List[dict]:
-    """One row per path: ``path``, ``median_ms`` and ``speedup`` over ``eager`` (if timed).
+    """One row per path: ``path``, ``median_ms`` (per image) and ``speedup`` over ``eager``.
 
-    Paths are timed in turns (one repeat of every path, then the next) so that
-    load from other processes on a shared machine spreads over all of them.
+    Paths are timed in turns (one pass over the images by every path, then the next pass;
+    :func:`rtmo_plugin.benchmark.time_in_turns`) so that load from other processes on a
+    shared machine spreads over all of them; a pass's time is divided by the image count.
     """
-    samples: Dict[str, List[float]] = {name: [] for name in paths}
-    for predict in paths.values():  # warm-up: first calls allocate and pick kernels
-        for image in list(images)[:2]:
-            predict(image)
-    for _ in range(repeats):
-        for name, predict in paths.items():
-            samples[name].append(median_latency_ms(predict, images, repeats=1, warmup=0))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    from ..benchmark import time_in_turns
+
+    def one_pass(predict: Predictor):
+        return lambda: [predict(image) for image in images]
+
+    medians = time_in_turns({name: one_pass(p) for name, p in paths.items()}, repeats, warmup=1)
+    medians = {name: ms / len(images) for name, ms in medians.items()}
     reference = medians.get('eager')
     return [dict(path=name, median_ms=round(ms, 2),
                  speedup=None if reference is None else round(reference / ms, 2))
             for name, ms in medians.items()]
 
 
-def deploy_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]],
+def latency_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]],
                 images: Sequence[Union[str, Path]], repeats: int = 5,
                 names: Sequence[str] = ALL_PATHS,
                 work_dir: Optional[Union[str, Path]] = None,
@@ -73,7 +57,7 @@ def deploy_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]]
         config / checkpoint: the plugin model (random weights without checkpoint).
         images: image files; static int8 is calibrated on them.
         repeats: timed passes over the images.
-        names: paths to time (see :data:`.paths.ALL_PATHS`); ``eager`` is the
+        names: paths to time (see :data:`.backends.ALL_PATHS`); ``eager`` is the
             plugin's own eager predict, the ``speedup`` reference.
         threads: torch and onnxruntime intra-op threads (default: their own
             defaults, one per core).
@@ -89,13 +73,13 @@ def deploy_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]]
     model = build_model(config, checkpoint)
     bgr = load_images(images)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = build_paths(model, Path(work_dir or tmp), bgr, names, num_threads=threads or 0)
+        paths = build_backends(model, Path(work_dir or tmp), bgr, names, num_threads=threads or 0)
         return time_paths(paths, bgr, repeats)
 
 
 def markdown_table(rows: Sequence[dict]) -> str:
-    lines = ['| path | median ms | speed-up vs eager |', '|---|---|---|']
-    for row in rows:
-        speedup = '' if row['speedup'] is None else f"{row['speedup']:.2f}x"
-        lines.append(f"| {row['path']} | {row['median_ms']:.1f} | {speedup} |")
-    return '\n'.join(lines)
+    """:func:`latency_rows` as a Markdown table."""
+    from ..demo_runner import markdown_table as table
+    return table([{'path': row['path'], 'median ms': f"{row['median_ms']:.1f}",
+                   'speed-up vs eager': '' if row['speedup'] is None else f"{row['speedup']:.2f}x"}
+                  for row in rows])

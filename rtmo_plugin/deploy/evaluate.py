@@ -8,9 +8,9 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from .backends import ALL_PATHS, Predictor, build_backends
 from .bench import load_images
 from .export import build_model
-from .paths import ALL_PATHS, Predictor, build_paths
 
 STAT_NAMES = ('AP', 'AP50', 'AP75', 'AP_M', 'AP_L', 'AR', 'AR50', 'AR75', 'AR_M', 'AR_L')
 
@@ -76,13 +76,13 @@ def evaluate_paths(config: Union[str, Path], checkpoint: Optional[Union[str, Pat
     model = build_model(config, checkpoint)
     sigmas = keypoint_sigmas(model)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = build_paths(model, Path(work_dir or tmp), calibration, names)
+        paths = build_backends(model, Path(work_dir or tmp), calibration, names)
         report, tops = {}, {}
         for name, predict in paths.items():
             results = coco_results(predict, images, [item['id'] for item in info])
             report[name] = keypoint_ap(ann_file, results, sigmas)
             tops[name] = top_people(results)
-            # MMPose #3240's symptom: int8 scores collapse towards 0
+            # the symptom of MMPose issue 3240: int8 scores collapse towards 0
             report[name]['top_score'] = round(
                 sum(r['score'] for r in tops[name].values()) / len(images), 4)
         reference = tops.get('ort_fp32')

@@ -24,7 +24,8 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor, nn
 
-from ..models.dcc import HeadOutputs, decode_boxes, flatten_levels
+from ..models.branches import HeadOutputs
+from ..models.decoding import decode_boxes, flatten_levels
 
 DEFAULT_OPSET = 17
 
@@ -154,31 +155,8 @@ class RTMOExportWrapper(nn.Module):
 def build_model(config: Union[str, Path], checkpoint: Optional[Union[str, Path]] = None,
                 seed: int = 0) -> nn.Module:
     """Plugin model in eval mode on CPU: checkpoint weights, or seeded random ones."""
-    import mmpose.apis
-    from mmengine.config import Config
-    from mmengine.logging import MMLogger
-    from mmengine.registry import init_default_scope
-
-    import rtmo_plugin  # noqa: F401  (registers the head and codec)
-
-    cfg = Config.fromfile(str(config))
-    if cfg.model.get('backbone', {}).get('init_cfg') is not None:
-        cfg.model.backbone.init_cfg = None  # never download pretrained weights here
-    init_default_scope('mmpose')
-    torch.manual_seed(seed)
-    ckpt = None if checkpoint is None else str(checkpoint)
-    if ckpt is not None and not Path(ckpt).is_file():
-        raise FileNotFoundError(f'checkpoint {ckpt} not found (omit it for random weights)')
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')  # init_weights logs every parameter
-    try:
-        model = mmpose.apis.init_model(cfg, ckpt, device='cpu')
-        if ckpt is None:
-            model.init_weights()  # the config's init: finite boxes, scores near the 0.01 prior
-    finally:
-        logger.setLevel(level)
-    return model.eval()
+    from ..builders import build_model as build
+    return build(config, checkpoint, seed).eval()
 
 
 def input_size_of(model: nn.Module) -> Tuple[int, int]:

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..codecs.box_simcc import exp_decay
+from ..numerics import exp_decay
 
 
 @dataclass

@@ -15,14 +15,9 @@ from torch import Tensor
 from ..codecs.box_simcc import laplace_labels, xyxy_to_center_scale
 from ..metainfo import head_keypoint_setup
 from .assignment import Targets, assign_batch
-from .dcc import (
-    DynamicCoordinateClassifier,
-    HeadOutputs,
-    RTMOBranches,
-    decode_boxes,
-    decode_keypoints,
-    flatten_levels,
-)
+from .branches import HeadOutputs, RTMOBranches
+from .dcc import DynamicCoordinateClassifier
+from .decoding import decode_boxes, decode_keypoints, flatten_levels
 
 _DEFAULT_CODEC = dict(type='BoxSimCCLabel', num_bins=(192, 256), kernel='laplace',
                       decode_mode='expectation', box_padding=1.25)

@@ -1,4 +1,5 @@
-"""The inference paths that the benchmark times and the evaluation scores.
+"""The inference backends (paths through one runtime at one precision) that the benchmark
+times and the evaluation scores.
 
 Every path is a callable ``BGR image [h, w, 3] -> rtmo_ort.Poses`` (original
 image pixels). All but ``eager`` share rtmo_ort's (rtmlib's) pre- and
@@ -11,7 +12,7 @@ post-processing, so they differ only in how the network runs.
 ``torch_fused_bf16``  fused model in torch, bf16 autocast + channels_last (AMX/AVX512-BF16)
 ``ort_int8_dynamic``  dynamic int8 (weights int8, activations per call)
 ``ort_int8_static``   static int8 (QDQ, calibrated), head outputs and DCC in float32
-``ort_int8_static_all``  static int8 of every conv/matmul (MMPose #3240's setting)
+``ort_int8_static_all``  static int8 of every conv/matmul (MMPose issue 3240's setting)
 ==================  ============================================================
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rtmo_ort import RTMO, Poses, letterbox, postprocess
+from rtmo_ort import RTMO, Poses, postprocess, to_input
 
 from .export import RTMOExportWrapper, export_onnx, input_size_of
 from .fuse import fuse_for_deploy
@@ -53,8 +54,8 @@ class TorchEstimator:
 
     @torch.no_grad()
     def __call__(self, image: np.ndarray) -> Poses:
-        canvas, ratio = letterbox(image, self.input_size)
-        tensor = torch.from_numpy(canvas.transpose(2, 0, 1)[None].astype(np.float32))
+        array, ratio = to_input(image, self.input_size)
+        tensor = torch.from_numpy(array)
         dets, keypoints = self.wrapper(tensor.contiguous(memory_format=self.memory_format))
         return postprocess(dets.numpy(), keypoints.numpy(), ratio, self.score_thr)
 
@@ -77,18 +78,18 @@ class EagerEstimator:
 
 def calibration_inputs(images: Sequence[np.ndarray], input_size: Tuple[int, int]):
     """Preprocessed ``[1, 3, H, W]`` float32 inputs for static int8 calibration."""
-    return [np.ascontiguousarray(letterbox(img, input_size)[0].transpose(2, 0, 1)[None],
-                                 dtype=np.float32) for img in images]
+    return [to_input(image, input_size)[0] for image in images]
 
 
-def build_paths(model: nn.Module, work_dir: Path, calibration: Sequence[np.ndarray],
-                names: Sequence[str] = ALL_PATHS, num_threads: int = 0) -> Dict[str, Predictor]:
-    """Exports/quantises what ``names`` need into ``work_dir`` and returns the predictors.
+def build_backends(model: nn.Module, work_dir: Path, calibration: Sequence[np.ndarray],
+                   names: Sequence[str] = ALL_PATHS,
+                   num_threads: int = 0) -> Dict[str, Predictor]:
+    """Exports/quantises only what ``names`` need into ``work_dir``; returns the predictors.
 
     Args:
         model: the plugin model (eval mode, CPU), unchanged by this function.
         calibration: BGR images for static int8 calibration.
-        names: a subset of :data:`ALL_PATHS`.
+        names: a subset of :data:`ALL_PATHS`, in the order the predictors are returned.
     """
     unknown = sorted(set(names) - set(ALL_PATHS))
     if unknown:
@@ -96,29 +97,36 @@ def build_paths(model: nn.Module, work_dir: Path, calibration: Sequence[np.ndarr
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     size = input_size_of(model)
-    fp32 = work_dir / 'rtmo_fp32.onnx'
-    fused_onnx = work_dir / 'rtmo_fused_fp32.onnx'
-    fused = fuse_for_deploy(model)
-    export_onnx(fused, fused_onnx)
-    paths: Dict[str, Predictor] = {}
+    built: Dict[str, object] = {}
+
+    def once(key: str, make: Callable[[], object]):
+        if key not in built:  # the fused model and its graph serve several paths
+            built[key] = make()
+        return built[key]
+
+    def fused_model() -> nn.Module:
+        return once('fused', lambda: fuse_for_deploy(model))
+
+    def fused_onnx() -> Path:
+        return once('fused_onnx', lambda: export_onnx(fused_model(),
+                                                      work_dir / 'rtmo_fused_fp32.onnx'))
 
     def ort(path: Path) -> RTMO:
         return RTMO(path, score_thr=0.0, num_threads=num_threads)
 
-    for name in names:
+    def make(name: str) -> Predictor:
         if name == 'eager':
-            paths[name] = EagerEstimator(model)
-        elif name == 'ort_fp32':
-            paths[name] = ort(export_onnx(model, fp32))
-        elif name == 'ort_fused_fp32':
-            paths[name] = ort(fused_onnx)
-        elif name == 'torch_fused_bf16':
-            paths[name] = TorchEstimator(fuse_for_deploy(model), bf16=True)
-        elif name == 'ort_int8_dynamic':
-            paths[name] = ort(quantize_dynamic_int8(fused_onnx, work_dir / 'rtmo_int8_dyn.onnx'))
-        elif name.startswith('ort_int8_static'):
-            kwargs = dict(scopes=None) if name.endswith('_all') else {}
-            paths[name] = ort(quantize_static_int8(
-                fused_onnx, work_dir / f'{name}.onnx', calibration_inputs(calibration, size),
-                **kwargs))
-    return paths
+            return EagerEstimator(model)
+        if name == 'ort_fp32':
+            return ort(export_onnx(model, work_dir / 'rtmo_fp32.onnx'))
+        if name == 'ort_fused_fp32':
+            return ort(fused_onnx())
+        if name == 'torch_fused_bf16':
+            return TorchEstimator(fuse_for_deploy(model), bf16=True)
+        if name == 'ort_int8_dynamic':
+            return ort(quantize_dynamic_int8(fused_onnx(), work_dir / 'rtmo_int8_dyn.onnx'))
+        kwargs = dict(scopes=None) if name.endswith('_all') else {}
+        return ort(quantize_static_int8(fused_onnx(), work_dir / f'{name}.onnx',
+                                        calibration_inputs(calibration, size), **kwargs))
+
+    return {name: make(name) for name in names}

@@ -1,0 +1,316 @@
+"""The rows of ``tools/benchmark.py``: the plugin's RTMO against MMPose 1.3's, side by side.
+
+Every row times both sides on the same inputs, in turns (one plugin call, one MMPose call,
+...) so that load from other processes spreads over both, and reports the medians and the
+speed-up ``MMPose ms / plugin ms`` (> 1: the plugin is faster). See ``tools/benchmark.py``
+for the rows and docs/benchmarks.md for measured tables.
+"""
+from __future__ import annotations
+
+import copy
+import ctypes
+import datetime
+import platform
+import re
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+Clock = Callable[[], float]
+
+
+@dataclass
+class Row:
+    """One line of the table; ``speedup`` is ``mmpose_ms / plugin_ms``."""
+
+    what: str
+    plugin: Optional[float]
+    mmpose: Optional[float]
+    check: str = ''
+    unit: str = 'ms'
+
+    @property
+    def speedup(self) -> Optional[float]:
+        if self.plugin is None or self.mmpose is None or self.unit != 'ms':
+            return None
+        return self.mmpose / self.plugin
+
+
+def time_in_turns(fns: Dict[str, Callable[[], object]], repeats: int, warmup: int = 2,
+                  clock: Clock = time.perf_counter) -> Dict[str, float]:
+    """Median ms of each function, called in turns (one call of each, then the next round)
+    after ``warmup`` calls each, so that load from other processes spreads over all."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: Dict[str, List[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = clock()
+            fn()
+            samples[name].append((clock() - start) * 1e3)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def time_pair(plugin_fn: Callable[[], object], mmpose_fn: Callable[[], object], repeats: int,
+              warmup: int, clock: Clock = time.perf_counter) -> Tuple[float, float]:
+    """:func:`time_in_turns` of the two sides: ``(plugin ms, MMPose ms)``."""
+    ms = time_in_turns(dict(plugin=plugin_fn, mmpose=mmpose_fn), repeats, warmup, clock)
+    return ms['plugin'], ms['mmpose']
+
+
+def _status_kb(field: str) -> int:
+    status = Path('/proc/self/status').read_text()
+    return int(re.search(rf'^{field}:\s+(\d+) kB', status, re.M).group(1))
+
+
+def peak_rss_growth_mb(fn: Callable[[], object]) -> Optional[float]:
+    """Peak resident memory added by one call of ``fn``, in MB (Linux only, else None).
+
+    Freed heap is handed back to the OS first (``malloc_trim``) so that memory
+    the allocator kept from earlier calls does not hide this call's peak.
+    """
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+        Path('/proc/self/clear_refs').write_text('5')  # VmHWM := VmRSS
+        before = _status_kb('VmRSS')
+    except (OSError, AttributeError):
+        return None
+    fn()
+    return (_status_kb('VmHWM') - before) / 1024
+
+
+def predict_rows(plugin, ref, tests, repeats: int, warmup: int,
+                 clock: Clock = time.perf_counter) -> List[Row]:
+    for model in (plugin, ref):
+        model.eval()
+
+    def run(model, batch):
+        with torch.no_grad():
+            return model.test_step(copy.deepcopy(batch))
+
+    # largest difference of every output over all images
+    diff, count = 0.0, 0
+    for batch in tests:
+        a, b = run(plugin, batch)[0].pred_instances, run(ref, batch)[0].pred_instances
+        if len(a) != len(b):
+            raise AssertionError(f'plugin found {len(a)} people, MMPose {len(b)}')
+        count += len(a)
+        for key in ('bboxes', 'bbox_scores', 'keypoints', 'keypoint_scores'):
+            if len(a):
+                diff = max(diff, float(np.abs(a[key] - b[key]).max()))
+    index = iter(range(10 ** 9))
+
+    def cycle(model):  # the same image sequence for both sides
+        return lambda: run(model, tests[next(index) // 2 % len(tests)])
+
+    ms = time_pair(cycle(plugin), cycle(ref), repeats * len(tests), warmup, clock)
+    memory = [peak_rss_growth_mb(lambda m=m: run(m, tests[0])) for m in (plugin, ref)]
+    return [
+        Row('eager predict, batch 1', *ms,
+            f'max abs diff {diff:.1e} over {count} people in {len(tests)} images'),
+        Row('peak memory, eager predict', *memory, 'peak RSS growth of one call', unit='MB')]
+
+
+def train_rows(plugin, ref, batch, repeats: int, warmup: int,
+               clock: Clock = time.perf_counter) -> List[Row]:
+    def step(model):
+        model.train()
+        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        loss, log_vars = model.parse_losses(model(**data, mode='loss'))
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    losses = step(plugin), step(ref)
+    ms = time_pair(lambda: step(plugin), lambda: step(ref), repeats, warmup, clock)
+    memory = [peak_rss_growth_mb(lambda m=m: step(m)) for m in (plugin, ref)]
+    equal = abs(losses[0] - losses[1]) <= 1e-4 * abs(losses[1]) + 1e-5
+    people = len(batch['data_samples'][0].gt_instance_labels)
+    return [
+        Row(f'training step (fwd + assignment + bwd), batch 1, {people} people', *ms,
+            f'loss {losses[0]:.6f} vs {losses[1]:.6f}: {"equal" if equal else "DIFFERENT"}'),
+        Row('peak memory, training step', *memory, 'peak RSS growth of one call', unit='MB')]
+
+
+def train_breakdown_rows(plugin, ref, batch, repeats: int, warmup: int,
+                         clock: Clock = time.perf_counter) -> List[Row]:
+    """Where a training step's time goes: the phases timed separately.
+
+    ``targets + losses`` is ``head.loss`` (head forward, SimOTA assignment,
+    losses) minus a separate head forward.
+    """
+    def phases(model) -> List[float]:
+        model.train()
+        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        times, start = [], clock()
+
+        def lap():
+            nonlocal start
+            now = clock()
+            times.append((now - start) * 1e3)
+            start = now
+
+        feats = model.extract_feat(data['inputs'])
+        lap()
+        head_in = [f.detach().requires_grad_() for f in feats]
+        model.head.forward(head_in)
+        lap()
+        loss = model.parse_losses(model.head.loss(head_in, data['data_samples']))[0]
+        lap()
+        loss.backward()
+        lap()
+        torch.autograd.backward(feats, [f.grad for f in head_in])
+        lap()
+        model.zero_grad(set_to_none=True)
+        return [times[0], times[1], times[2] - times[1], times[3], times[4]]
+
+    for _ in range(warmup):
+        phases(plugin), phases(ref)
+    samples = [([], []) for _ in range(5)]
+    for _ in range(repeats):
+        for side, model in enumerate((plugin, ref)):
+            for phase, ms in zip(samples, phases(model)):
+                phase[side].append(ms)
+    names = ['backbone + neck forward', 'head forward', 'targets + losses',
+             'head backward', 'backbone + neck backward']
+    return [Row(f'&nbsp;&nbsp;step phase: {name}', statistics.median(a), statistics.median(b),
+                'same code on both sides' if 'neck' in name else '')
+            for name, (a, b) in zip(names, samples)]
+
+
+def codec_rows(repeats: int, warmup: int, num_instances: int = 8,
+               clock: Clock = time.perf_counter) -> List[Row]:
+    """Top-down codec use (RTMPose-s COCO settings) on keypoints at bin centres."""
+    from mmpose.codecs import SimCCLabel
+
+    from .codecs import BoxSimCCLabel
+
+    settings = dict(input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0,
+                    normalize=False)
+    ours, ref = BoxSimCCLabel(**settings), SimCCLabel(**settings)
+    rng = np.random.default_rng(0)
+    keypoints = (rng.integers(0, 384, (num_instances, 17, 2)) / 2.0).astype(np.float32)
+    visible = np.ones((num_instances, 17), np.float32)
+    a, b = ours.encode(keypoints, visible), ref.encode(keypoints, visible)
+    enc_diff = max(float(np.abs(a[k] - b[k]).max()) for k in ('keypoint_x_labels',
+                                                              'keypoint_y_labels'))
+    simcc_x = rng.standard_normal((num_instances, 17, 384)).astype(np.float32)
+    simcc_y = rng.standard_normal((num_instances, 17, 512)).astype(np.float32)
+    (ka, sa), (kb, sb) = ours.decode(simcc_x, simcc_y), ref.decode(simcc_x, simcc_y)
+    dec_diff = max(float(np.abs(ka - kb).max()), float(np.abs(sa - sb).max()))
+    return [
+        Row(f'codec encode, {num_instances} people', *time_pair(
+            lambda: ours.encode(keypoints, visible), lambda: ref.encode(keypoints, visible),
+            repeats, warmup, clock),
+            f'max abs label diff {enc_diff:.1e} (BoxSimCCLabel vs SimCCLabel)'),
+        Row(f'codec decode, {num_instances} people', *time_pair(
+            lambda: ours.decode(simcc_x, simcc_y), lambda: ref.decode(simcc_x, simcc_y),
+            repeats, warmup, clock), f'max abs diff {dec_diff:.1e}'),
+    ]
+
+
+def deploy_rows(plugin, config: Path, tests, mmpose_predict_ms: float, repeats: int,
+                threads: int) -> List[Row]:
+    """Rows of the deployment paths (ONNX fp32, fused, bf16, int8), end to end.
+
+    Same weights (saved from ``plugin``) and the same image files; each path's
+    speed-up is against MMPose's eager predict measured above.
+    """
+    from .deploy.bench import latency_rows
+
+    images = [b['data_samples'][0].img_path for b in tests]
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = Path(tmp) / 'weights.pth'
+        torch.save(dict(state_dict=plugin.state_dict()), checkpoint)
+        paths = latency_rows(config, checkpoint, images, repeats=repeats, threads=threads)
+    return [Row(f'deploy: {p["path"]} (end to end)', p['median_ms'], mmpose_predict_ms,
+                'vs MMPose eager predict') for p in paths]
+
+
+def conv_gflop(model: torch.nn.Module, side: int) -> float:
+    """Forward convolution work of ``model`` on one ``side x side`` image, in GFLOP
+    (2 x multiply-adds)."""
+    work = []
+
+    def count(conv, inputs, output):
+        work.append(2 * output.numel() * conv.weight[0].numel())
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(m, torch.nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            model.head(model.extract_feat(torch.zeros(1, 3, side, side)))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sum(work) / 1e9
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5, clock: Clock = time.perf_counter) -> float:
+    """fp32 matmul throughput (``n x n`` by ``n x n``) at torch's threads, per second of
+    the benchmark's clock (``--clock cpu``: per CPU second, comparable with the other rows)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    start = clock()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n ** 3 * repeats / (clock() - start) / 1e9
+
+
+def floor_rows(plugin, side: int, mmpose_predict_ms: float,
+               clock: Clock = time.perf_counter) -> List[Row]:
+    """What the convolutions cost at best: their work over the machine's matmul speed."""
+    from .deploy.fuse import fuse_for_deploy
+
+    work = conv_gflop(fuse_for_deploy(plugin), side)
+    speed = matmul_gflops(clock=clock)
+    return [
+        Row('fp32 floor: convolution work of the deploy model, 1 image', work, None,
+            'forward convs, 2 x multiply-adds', unit='GFLOP'),
+        Row('fp32 floor: fp32 matmul throughput (2048^3)', speed, None,
+            'torch, same threads', unit='GFLOP/s'),
+        Row('fp32 floor: the convolutions at matmul speed', 1e3 * work / speed,
+            mmpose_predict_ms, 'vs MMPose eager predict: the fp32 limit (convs alone)')]
+
+
+def machine() -> str:
+    """Date, CPU (model, cores, flags), threads, load and versions: the table's caption."""
+    from .demo_runner import machine_line
+    cpu = machine_line()
+    versions = [f'torch {torch.__version__}']
+    for name in ('onnxruntime', 'mmpose', 'mmcv'):
+        try:
+            versions.append(f'{name} {__import__(name).__version__}')
+        except ImportError:
+            versions.append(f'{name} not installed')
+    try:
+        load = ', '.join(Path('/proc/loadavg').read_text().split()[:3])
+    except OSError:
+        load = 'n/a'
+    return (f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, '
+            f'{torch.get_num_threads()} torch threads of {torch.get_num_interop_threads()} '
+            f'interop; load average (1, 5, 15 min) at the end {load}; Python '
+            f'{platform.python_version()}; {", ".join(versions)}')
+
+
+def markdown(rows: Sequence[Row], title: str) -> str:
+    """The rows as a Markdown table under ``title``."""
+    from .demo_runner import markdown_table
+
+    def fmt(value: Optional[float]) -> str:
+        return '' if value is None else f'{value:.1f}' if value < 1e4 else f'{value:.0f}'
+
+    table = markdown_table([{
+        'what': row.what, 'unit': row.unit, 'plugin': fmt(row.plugin),
+        'MMPose 1.3': fmt(row.mmpose),
+        'speed-up (MMPose / plugin)': '' if row.speedup is None else f'{row.speedup:.2f}x',
+        'check': row.check} for row in rows])
+    return f'{title}\n\n{table}'.rstrip()

@@ -1,0 +1,175 @@
+"""Models without downloads, the plugin/MMPose twin models, deterministic pipelines and batches.
+
+One home for what the tests, ``tools/benchmark.py`` and the deploy code all build:
+
+- :func:`build_model`: a model from a config (a path or ``Config``), seeded random weights or
+  a checkpoint, never downloading pretrained backbones;
+- :func:`build_twins`: the plugin's RTMO and MMPose 1.3's RTMO of the same size with the same
+  weights (MMPose's state dict loads into the plugin with ``strict=True``);
+- :func:`train_pipeline` / :func:`val_pipeline` and :func:`coco_batch`: real batches through
+  RTMO's stage-2 pipeline without its random parts, or through the val pipeline.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+from torch import nn
+
+REPO = Path(__file__).resolve().parents[1]
+# RTMO size -> (plugin config under the repository, MMPose's config of the same model)
+SIZES = {
+    's': ('configs/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py',
+          'body_2d_keypoint/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py'),
+    'm': ('configs/rtmo/coco/rtmo-m_16xb16-600e_coco-640x640.py',
+          'body_2d_keypoint/rtmo/coco/rtmo-m_16xb16-600e_coco-640x640.py'),
+    'l': ('configs/rtmo/coco/rtmo-l_16xb16-600e_coco-640x640.py',
+          'body_2d_keypoint/rtmo/coco/rtmo-l_16xb16-600e_coco-640x640.py'),
+    't': ('configs/rtmo/coco/rtmo-t_8xb32-600e_coco-416x416.py',
+          'body_2d_keypoint/rtmo/body7/rtmo-t_8xb32-600e_body7-416x416.py'),
+}
+PathLike = Union[str, Path]
+
+
+def mmpose_configs() -> Path:
+    """The configs MMPose ships in its wheel (``mmpose/.mim/configs``)."""
+    import mmpose
+    return Path(mmpose.__file__).parent / '.mim' / 'configs'
+
+
+def plugin_config_dir() -> Path:
+    """The plugin's configs: the clone's ``configs/``, or the installed ``.mim/configs``."""
+    clone = REPO / 'configs'
+    return clone if clone.is_dir() else Path(__file__).parent / '.mim' / 'configs'
+
+
+def load_config(path: PathLike):
+    """``Config.fromfile``; relative paths are taken from the repository root."""
+    from mmengine.config import Config
+
+    import rtmo_plugin  # noqa: F401  (the rtmo_plugin:: scope of inherited configs)
+    path = Path(path)
+    return Config.fromfile(str(path if path.is_absolute() else REPO / path))
+
+
+def size_configs(size: str) -> Tuple[Path, Path]:
+    """``(plugin config, MMPose config)`` of an RTMO size in :data:`SIZES`."""
+    if size not in SIZES:
+        raise ValueError(f'RTMO size {size!r}: choose from {sorted(SIZES)}')
+    ours, ref = SIZES[size]
+    return plugin_config_dir() / Path(ours).relative_to('configs'), mmpose_configs() / ref
+
+
+def build_model(config, checkpoint: Optional[PathLike] = None, seed: int = 0,
+                device: str = 'cpu') -> nn.Module:
+    """The model of ``config`` (a path or ``Config``) with checkpoint or seeded random weights.
+
+    The backbone's pretrained ``init_cfg`` is dropped (nothing is downloaded); without a
+    checkpoint the config's own initialisation runs (finite boxes, scores near the prior).
+    The model is returned in train mode, as ``MODELS.build`` leaves it.
+    """
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmpose.registry import MODELS
+
+    import rtmo_plugin  # noqa: F401  (registers the head and codec)
+
+    cfg = load_config(config) if not isinstance(config, Config) else config
+    model_cfg = cfg.model.copy()
+    if model_cfg.get('backbone', {}).get('init_cfg') is not None:
+        model_cfg.backbone.init_cfg = None
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise FileNotFoundError(f'checkpoint {checkpoint} not found (omit it for random weights)')
+    init_default_scope('mmpose')
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+    try:
+        torch.manual_seed(seed)
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+        meta = {}
+        if checkpoint is not None:
+            meta = load_checkpoint(model, str(checkpoint), map_location='cpu').get('meta', {})
+    finally:
+        logger.setLevel(level)
+    # what mmpose.apis.inference_* read, as mmpose.apis.init_model sets them
+    model.cfg = cfg
+    model.dataset_meta = meta.get('dataset_meta') or _dataset_meta(cfg)
+    return model.to(device)
+
+
+def _dataset_meta(cfg) -> Optional[dict]:
+    from mmpose.apis.inference import dataset_meta_from_config
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    return (dataset_meta_from_config(cfg, 'test')
+            or parse_pose_metainfo(dict(from_file='configs/_base_/datasets/coco.py')))
+
+
+def build_twins(size: str = 's', test_cfg: Optional[dict] = None,
+                seed: int = 0) -> Tuple[nn.Module, nn.Module]:
+    """``(plugin, mmpose)``: both RTMOs of ``size`` with MMPose's seeded random weights.
+
+    Random batch resizing is off on both sides (it would differ); ``test_cfg`` entries
+    override both configs' (e.g. ``score_thr=0`` to keep random-weight detections).
+    """
+    models = []
+    for path in size_configs(size)[::-1]:  # MMPose's first: its weights are the reference
+        cfg = load_config(path)
+        cfg.model.data_preprocessor.batch_augments = None
+        cfg.model.test_cfg.update(test_cfg or {})
+        models.append(build_model(cfg, seed=seed))
+    ref, plugin = models
+    plugin.load_state_dict(ref.state_dict(), strict=True)
+    return plugin, ref
+
+
+def train_pipeline(input_size: Tuple[int, int], heatmap_mask: bool = True) -> list:
+    """RTMO's stage-2 training pipeline without its random parts: the same targets each call."""
+    return [
+        dict(type='LoadImage'),
+        dict(type='BottomupRandomAffine', input_size=input_size, shift_prob=0, rotate_prob=0,
+             scale_prob=0, scale_type='long', pad_val=(114, 114, 114), bbox_keep_corner=False,
+             clip_border=True),
+        *([dict(type='BottomupGetHeatmapMask', get_invalid=True)] if heatmap_mask else []),
+        dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
+        dict(type='GenerateTarget',
+             encoder=dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)),
+        dict(type='PackPoseInputs'),
+    ]
+
+
+def val_pipeline(input_size: Tuple[int, int]) -> list:
+    """RTMO's val pipeline (letterbox to ``input_size``, centred), as in the base config."""
+    return [
+        dict(type='LoadImage'),
+        dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
+        dict(type='PackPoseInputs',
+             meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
+                        'input_center', 'input_scale')),
+    ]
+
+
+def coco_samples(data_root: PathLike, pipeline: list, ann_file: str = 'person_keypoints.json',
+                 img_prefix: str = '', test_mode: bool = False) -> list:
+    """Every sample of a bottom-up COCO-keypoints set through ``pipeline``."""
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import DATASETS
+
+    init_default_scope('mmpose')
+    dataset = DATASETS.build(dict(
+        type='CocoDataset', data_root=str(data_root), data_mode='bottomup', ann_file=ann_file,
+        data_prefix=dict(img=img_prefix), test_mode=test_mode, pipeline=pipeline))
+    return [dataset[i] for i in range(len(dataset))]
+
+
+def coco_batch(data_root: PathLike, pipeline: list, indices: Sequence[int],
+               **dataset_kwargs) -> dict:
+    """The samples at ``indices`` of :func:`coco_samples`, collated into one batch."""
+    from mmengine.dataset import pseudo_collate
+    samples = coco_samples(data_root, pipeline, **dataset_kwargs)
+    return pseudo_collate([samples[i] for i in indices])
