@@ -1,0 +1,61 @@
+# A tiny RTMW3D for 2 CPU cores: CSPNeXt at deepen 0.167 / widen 0.25, 96x128 input, trained
+# from random init on the synthetic H3WB-format data that projects/rtmw3d/tools/demo.py (or
+# `python -m projects.rtmw3d.rtmw3d.h3wb data/rtmw3d`) writes. No flip: the synthetic figures
+# tell left from right by colour (warm left, cool right), which a mirror would contradict.
+_base_ = ['./_base_/rtmw3d-l_h3wb-384x288.py']
+
+max_epochs = 40
+base_lr = 4e-3
+train_batch_size = 32
+val_batch_size = 16
+input_size = (96, 128)
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+randomness = dict(seed=0)
+optim_wrapper = dict(optimizer=dict(lr=base_lr, weight_decay=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='CosineAnnealingLR', eta_min=base_lr * 0.05, begin=0, end=max_epochs,
+         T_max=max_epochs, by_epoch=True, convert_to_iter_based=True),
+]
+auto_scale_lr = dict(base_batch_size=train_batch_size)
+
+codec = dict(type='BoxSimCC3DLabel', input_size=input_size, sigma=(4., 4.62, 4.),
+             simcc_split_ratio=2.0, normalize=False, depth_range=2.1744869,
+             default_root_depth=5.14388)
+num_depth_bins = int(input_size[0] * codec['simcc_split_ratio']) + 1  # odd: a bin at the root
+model = dict(
+    backbone=dict(deepen_factor=0.167, widen_factor=0.25, init_cfg=None),
+    neck=dict(in_channels=[64, 128, 256], num_csp_blocks=1, norm_cfg=dict(type='BN')),
+    head=dict(in_channels=256, input_size=input_size,
+              in_featuremap_size=tuple(s // 32 for s in input_size),
+              num_depth_bins=num_depth_bins, final_layer_kernel_size=3,
+              gau_cfg=dict(hidden_dims=128, s=64, dropout_rate=0.0), decoder=codec))
+
+data_root = 'data/rtmw3d/'
+backend_args = dict(backend='local')
+train_pipeline = [
+    dict(type='LoadImage', backend_args=backend_args),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomBBoxTransform', scale_factor=[0.85, 1.15], rotate_factor=15),
+    dict(type='TopdownAffine', input_size=input_size),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage', backend_args=backend_args),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=input_size),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+train_dataloader = dict(
+    batch_size=train_batch_size, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=val_batch_size, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=val_pipeline))
+test_dataloader = val_dataloader
+
+default_hooks = dict(logger=dict(interval=10),
+                     checkpoint=dict(save_best=None, interval=max_epochs, max_keep_ckpts=1))
+custom_hooks = []
