@@ -28,7 +28,7 @@ def h3wb_root(tmp_path_factory):
 
 def test_the_project_has_the_configs_it_documents():
     assert RTMW3D_CONFIGS == ['rtmw3d-l_8xb64-270e_h3wb-384x288.py',
-                              'rtmw3d-tiny_8xb32-40e_synthetic-128x96.py',
+                              'rtmw3d-tiny_1xb32-6e_synthetic-128x96.py',
                               'rtmw3d-x_8xb32-270e_h3wb-384x288.py']
 
 
@@ -72,12 +72,14 @@ def test_stage1_distills_features_and_logits(tmp_path):
     runner = Runner.from_cfg(cfg)
     assert runner.model.student.head.decoder.__class__.__name__ == 'BoxSimCCLabel'
     assert runner.model.teacher.head.decoder.__class__.__name__ == 'BoxSimCCLabel'
-    teacher_before = {k: v.clone() for k, v in runner.model.teacher.state_dict().items()}
+    # the teacher's weights stay frozen (MMPose's distiller leaves its BN statistics in
+    # training mode: those buffers follow the data, as upstream)
+    teacher_before = {k: v.clone() for k, v in runner.model.teacher.named_parameters()}
     runner.train()
     losses = runner.message_hub.log_scalars
     assert {'train/loss_fea', 'train/loss_logit', 'train/loss_kpt'} <= set(losses)
-    for key, value in runner.model.teacher.state_dict().items():
-        assert torch.equal(value, teacher_before[key]), key  # the teacher stays frozen
+    for key, value in runner.model.teacher.named_parameters():
+        assert not value.requires_grad and torch.equal(value, teacher_before[key]), key
     metrics = runner.test()
     assert 'coco-wholebody/AP' in metrics
 
@@ -94,7 +96,7 @@ def test_stage2_trains_the_head_only(tmp_path):
     assert all(p.grad is None or not p.grad.any() for p in student.backbone.parameters())
     assert all(torch.equal(a, b) for a, b in zip(backbone_before, student.backbone.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(head_before, student.head.parameters()))
-    losses = runner.message_hub.log_scalars
-    assert {'train/loss_logit', 'train/loss_kpt'} <= set(losses)
+    losses = runner.message_hub.log_scalars  # two_dis: the teacher's logits only, as upstream
+    assert 'train/loss_logit' in losses and 'train/loss_kpt' not in losses
     metrics = runner.test()
     assert np.isfinite(metrics['coco-wholebody/AP'])

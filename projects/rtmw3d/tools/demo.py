@@ -27,7 +27,7 @@ from mmengine.config import Config, DictAction
 from rtmo_plugin import demo_runner as dr
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIG = REPO / 'projects/rtmw3d/configs/rtmw3d-tiny_8xb32-40e_synthetic-128x96.py'
+CONFIG = REPO / 'projects/rtmw3d/configs/rtmw3d-tiny_1xb32-6e_synthetic-128x96.py'
 
 
 def parse_args() -> argparse.Namespace:

@@ -4,16 +4,18 @@
 # tell left from right by colour (warm left, cool right), which a mirror would contradict.
 _base_ = ['./_base_/rtmw3d-l_h3wb-384x288.py']
 
-max_epochs = 40
+max_epochs = 6
 base_lr = 4e-3
 train_batch_size = 32
 val_batch_size = 16
 input_size = (96, 128)
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 randomness = dict(seed=0)
-optim_wrapper = dict(optimizer=dict(lr=base_lr, weight_decay=0.0))
+# the plugin's CPU helpers: a handful of optimiser groups, NHWC convolutions
+optim_wrapper = dict(constructor='MergedGroupsOptimWrapperConstructor',
+                     optimizer=dict(lr=base_lr, weight_decay=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', eta_min=base_lr * 0.05, begin=0, end=max_epochs,
          T_max=max_epochs, by_epoch=True, convert_to_iter_based=True),
 ]
@@ -58,4 +60,4 @@ test_dataloader = val_dataloader
 
 default_hooks = dict(logger=dict(interval=10),
                      checkpoint=dict(save_best=None, interval=max_epochs, max_keep_ckpts=1))
-custom_hooks = []
+custom_hooks = [dict(type='ChannelsLastHook')]
