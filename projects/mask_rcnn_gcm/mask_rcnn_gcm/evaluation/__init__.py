@@ -1,0 +1,3 @@
+from .keypoint_metric import DetKeypointCocoMetric
+
+__all__ = ['DetKeypointCocoMetric']
