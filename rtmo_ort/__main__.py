@@ -4,18 +4,28 @@ Example::
 
     python -m rtmo_ort rtmo.onnx image.jpg other.jpg --out-dir results/
     python -m rtmo_ort rtmo.onnx video.mp4 --out-dir results/
+    python -m rtmo_ort rtmo.onnx photos/ --out-dir results/
+
+Every input is processed: each failure is printed on its own line (``error: PATH: reason``)
+and makes the exit status 1. Outputs are ``OUT_DIR/<stem>.jpg`` (videos ``<stem>.mp4``);
+inputs sharing a stem keep their suffix in the name (``a_jpg.jpg``, ``a_png.jpg``).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import List, Sequence, Tuple
 
 import cv2
 
 from . import RTMO, draw
 
 VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm'}
+IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp'}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,7 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog='python -m rtmo_ort', description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('model', help='exported .onnx file (python -m rtmo_plugin.deploy export)')
-    parser.add_argument('inputs', nargs='+', help='images, or one video file')
+    parser.add_argument('inputs', nargs='+', help='images, videos or folders of them; every '
+                        'input is processed, failures are listed and make the exit status 1')
     parser.add_argument('--out-dir', default='results/rtmo_ort', help='where drawings go')
     parser.add_argument('--score-thr', type=float, default=0.3, help='minimum person score')
     parser.add_argument('--kpt-thr', type=float, default=0.3, help='minimum keypoint score drawn')
@@ -34,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def run_video(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> int:
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise SystemExit(f'cannot open video {path}')
+        raise InputError('OpenCV cannot open it as a video')
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     writer, frames = None, 0
     while True:
@@ -45,6 +56,9 @@ def run_video(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> in
         if writer is None:
             writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*'mp4v'), fps,
                                      (frame.shape[1], frame.shape[0]))
+            if not writer.isOpened():
+                capture.release()
+                raise InputError(f'cannot write {out_path} (cv2.VideoWriter failed)')
         writer.write(drawn)
         frames += 1
     capture.release()
@@ -53,32 +67,121 @@ def run_video(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> in
     return frames
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    estimator = RTMO(args.model, score_thr=args.score_thr, num_threads=args.threads)
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in args.inputs:
+
+class InputError(Exception):
+    """One input could not be processed; the message is the reason."""
+
+
+def expand_inputs(names: Sequence[str]) -> Tuple[List[Path], List[Tuple[str, str]]]:
+    """Files to process (a directory gives its images and videos, sorted) and
+    ``(input, reason)`` for inputs that are neither."""
+    files, failed = [], []
+    for name in names:
         path = Path(name)
-        if not path.is_file():
-            raise SystemExit(f'{path}: no such file')
-        start = time.perf_counter()
-        if path.suffix.lower() in VIDEO_SUFFIXES:
-            out_path = out_dir / (path.stem + '.mp4')
-            frames = run_video(estimator, path, out_path, args.kpt_thr)
-            took = time.perf_counter() - start
-            print(f'{path}: {frames} frames, {took / max(frames, 1) * 1e3:.1f} ms/frame '
-                  f'-> {out_path}')
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file()
+                           and p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+            if not found:
+                failed.append((name, 'a directory without images or videos '
+                               f'({", ".join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))})'))
+            files.extend(found)
+        elif not path.exists():
+            failed.append((name, 'no such file'))
+        else:
+            files.append(path)
+    return files, failed
+
+
+def output_names(files: Sequence[Path]) -> List[str]:
+    """One output name per input, unique: ``a.jpg`` -> ``a.jpg``; when two inputs share a
+    stem (``a.jpg`` and ``a.png``) their suffixes stay in the name (``a_jpg.jpg``,
+    ``a_png.jpg``), and a counter separates what still collides (``dir1/a.jpg``, ``dir2/a.jpg``)."""
+    def out_suffix(path: Path) -> str:
+        return '.mp4' if path.suffix.lower() in VIDEO_SUFFIXES else '.jpg'
+
+    groups: dict = {}
+    for path in files:
+        groups.setdefault(path.stem + out_suffix(path), []).append(path.suffix.lower())
+    names = [p.stem + out_suffix(p) if len(set(groups[p.stem + out_suffix(p)])) == 1
+             else f'{p.stem}_{p.suffix.lstrip(".").lower()}{out_suffix(p)}' for p in files]
+    counts, seen = Counter(names), Counter()
+    unique = []
+    for name in names:
+        seen[name] += 1
+        unique.append(name if counts[name] == 1
+                      else f'{Path(name).stem}_{seen[name]}{Path(name).suffix}')
+    return unique
+
+
+def _unreadable_reason(path: Path) -> str:
+    if not os.access(path, os.R_OK):
+        return 'permission denied'
+    if path.stat().st_size == 0:
+        return 'empty file (0 bytes)'
+    return 'OpenCV cannot decode it (not an image, or a corrupt or unsupported one)'
+
+
+def _write(out_path: Path, image) -> None:
+    try:
+        written = cv2.imwrite(str(out_path), image)
+    except cv2.error as err:
+        raise InputError(
+            f'cannot write {out_path}: {str(err).strip().splitlines()[-1]}') from None
+    if not written:
+        raise InputError(f'cannot write {out_path} (cv2.imwrite failed: check the name '
+                         'length, the folder permissions and the free space)')
+
+
+def process(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> str:
+    """Runs one input; returns the report line or raises :class:`InputError`."""
+    start = time.perf_counter()
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        frames = run_video(estimator, path, out_path, kpt_thr)
+        took = time.perf_counter() - start
+        return (f'{path}: {frames} frames, {took / max(frames, 1) * 1e3:.1f} ms/frame '
+                f'-> {out_path}')
+    image = cv2.imread(str(path))
+    if image is None:
+        raise InputError(_unreadable_reason(path))
+    poses = estimator(image)
+    _write(out_path, draw(image, poses, kpt_thr))
+    return (f'{path}: {len(poses.scores)} people, '
+            f'{(time.perf_counter() - start) * 1e3:.1f} ms -> {out_path}')
+
+
+def main(argv=None) -> int:
+    """Processes every input; returns 0, 1 if any input failed, 2 if nothing could run."""
+    args = parse_args(argv)
+    try:
+        estimator = RTMO(args.model, score_thr=args.score_thr, num_threads=args.threads)
+    except Exception as err:  # onnxruntime raises its own types for non-ONNX files
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f'error: {args.model}: not a usable ONNX model ({reason})', file=sys.stderr)
+        return 2
+    out_dir = Path(args.out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        print(f'error: cannot create --out-dir {out_dir}: {err.strerror}', file=sys.stderr)
+        return 2
+    files, failed = expand_inputs(args.inputs)
+    for name, reason in failed:
+        print(f'error: {name}: {reason}', file=sys.stderr, flush=True)
+    total = len(files) + len(failed)
+    for path, name in zip(files, output_names(files)):
+        try:
+            print(process(estimator, path, out_dir / name, args.kpt_thr), flush=True)
             continue
-        image = cv2.imread(str(path))
-        if image is None:
-            raise SystemExit(f'{path}: not an image OpenCV can read')
-        poses = estimator(image)
-        out_path = out_dir / (path.stem + '.jpg')
-        cv2.imwrite(str(out_path), draw(image, poses, args.kpt_thr))
-        print(f'{path}: {len(poses.scores)} people, '
-              f'{(time.perf_counter() - start) * 1e3:.1f} ms -> {out_path}')
+        except InputError as err:
+            reason = str(err)
+        except Exception as err:  # one bad input must not stop the others
+            reason = f'{type(err).__name__}: {err}'
+        failed.append((str(path), reason))
+        print(f'error: {path}: {reason}', file=sys.stderr, flush=True)
+    if failed:
+        print(f'{len(failed)} of {total} inputs failed', file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

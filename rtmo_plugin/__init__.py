@@ -8,6 +8,9 @@ Importing the package registers, in MMPose's registries:
   ``ChannelsLastHook`` (NHWC convolutions)
 - ``OPTIM_WRAPPER_CONSTRUCTORS``: ``MergedGroupsOptimWrapperConstructor`` (few parameter
   groups)
+- reliability (docs/reliability.md): ``OPTIM_WRAPPERS`` ``FiniteOptimWrapper`` /
+  ``FiniteAmpOptimWrapper`` (skip non-finite steps), ``HOOKS`` ``NonFiniteLossHook``,
+  ``DataCheckHook``, ``InputSizeCheckHook`` and ``RandomStateHook`` (resume = straight run)
 
 allow-lists the globals that OpenMMLab checkpoints need under
 ``torch.load(weights_only=True)`` (see :mod:`rtmo_plugin.checkpoint`), and lets
@@ -24,7 +27,15 @@ from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
 # checkpoint: the weights_only allow-list; registry: the scope of rtmo_plugin:: configs
 from . import checkpoint, registry  # noqa: F401, E402
 from .codecs import BoxSimCCLabel  # noqa: E402
-from .engine import ChannelsLastHook, MergedGroupsOptimWrapperConstructor  # noqa: E402
+from .data_checks import DataCheckHook, InputSizeCheckHook  # noqa: E402
+from .engine import (  # noqa: E402
+    ChannelsLastHook,
+    FiniteAmpOptimWrapper,
+    FiniteOptimWrapper,
+    MergedGroupsOptimWrapperConstructor,
+    NonFiniteLossHook,
+    RandomStateHook,
+)
 from .metainfo import KeypointMetainfoCheckHook  # noqa: E402
 from .models import MLECoordLoss, RTMOPoseHead  # noqa: E402
 
@@ -34,4 +45,6 @@ MODULE2PACKAGE.setdefault('rtmo_plugin', 'rtmo_plugin.mim_anchor')
 
 __version__ = '0.1.0'
 __all__ = ['BoxSimCCLabel', 'ChannelsLastHook', 'KeypointMetainfoCheckHook', 'MLECoordLoss',
-           'MergedGroupsOptimWrapperConstructor', 'RTMOPoseHead', '__version__']
+           'MergedGroupsOptimWrapperConstructor', 'RTMOPoseHead', '__version__',
+           'DataCheckHook', 'FiniteAmpOptimWrapper', 'FiniteOptimWrapper', 'InputSizeCheckHook',
+           'NonFiniteLossHook', 'RandomStateHook']

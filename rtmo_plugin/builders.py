@@ -63,20 +63,23 @@ def size_configs(size: str) -> Tuple[Path, Path]:
 
 
 def build_model(config, checkpoint: Optional[PathLike] = None, seed: int = 0,
-                device: str = 'cpu') -> nn.Module:
+                device: str = 'cpu', partial: bool = False) -> nn.Module:
     """The model of ``config`` (a path or ``Config``) with checkpoint or seeded random weights.
 
     The backbone's pretrained ``init_cfg`` is dropped (nothing is downloaded); without a
     checkpoint the config's own initialisation runs (finite boxes, scores near the prior).
+    A checkpoint that does not fit the model (another keypoint set, another size) raises
+    :class:`rtmo_plugin.checkpoint.CheckpointMismatchError` naming the keys, unless
+    ``partial=True`` (then only the matching tensors load, and the rest is listed).
     The model is returned in train mode, as ``MODELS.build`` leaves it.
     """
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmpose.registry import MODELS
 
     import rtmo_plugin  # noqa: F401  (registers the head and codec)
+    from rtmo_plugin.checkpoint import load_checked
 
     cfg = load_config(config) if not isinstance(config, Config) else config
     model_cfg = cfg.model.copy()
@@ -94,7 +97,7 @@ def build_model(config, checkpoint: Optional[PathLike] = None, seed: int = 0,
         model.init_weights()
         meta = {}
         if checkpoint is not None:
-            meta = load_checkpoint(model, str(checkpoint), map_location='cpu').get('meta', {})
+            meta = load_checked(model, checkpoint, partial=partial).get('meta', {})
     finally:
         logger.setLevel(level)
     # what mmpose.apis.inference_* read, as mmpose.apis.init_model sets them

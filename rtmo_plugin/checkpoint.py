@@ -16,11 +16,15 @@ is still refused. This runs once when :mod:`rtmo_plugin` is imported, which
 """
 from __future__ import annotations
 
+import logging
 import pickle
-from typing import List
+import re
+from dataclasses import dataclass, field
+from typing import List, Tuple
 
 import numpy as np
 import torch
+from torch import nn
 
 
 def _numpy_globals() -> List[object]:
@@ -57,3 +61,116 @@ def allow_openmmlab_checkpoints() -> None:
 
 
 allow_openmmlab_checkpoints()
+
+
+# checkpoint vs model ------------------------------------------------------------------
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's tensors do not fit the model built from the config."""
+
+
+@dataclass
+class StateDictMismatch:
+    """How a checkpoint's state dict differs from a model's."""
+
+    missing: List[str] = field(default_factory=list)     # in the model, not the checkpoint
+    unexpected: List[str] = field(default_factory=list)  # in the checkpoint, not the model
+    shapes: List[Tuple[str, tuple, tuple]] = field(default_factory=list)  # key, ckpt, model
+    loaded: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.unexpected or self.shapes)
+
+    def describe(self, limit: int = 8) -> str:
+        def names(keys):
+            return ', '.join(keys[:limit]) + (f' (+{len(keys) - limit} more)'
+                                              if len(keys) > limit else '')
+        parts = []
+        if self.shapes:
+            parts.append(f'{len(self.shapes)} shape-mismatched: ' + names(
+                [f'{k} checkpoint {list(a)} vs model {list(b)}' for k, a, b in self.shapes]))
+        if self.missing:
+            parts.append(f'{len(self.missing)} missing from the checkpoint: '
+                         + names(self.missing))
+        if self.unexpected:
+            parts.append(f'{len(self.unexpected)} not in the model: ' + names(self.unexpected))
+        return '; '.join(parts)
+
+    def likely_cause(self) -> str:
+        vis = [(k, a, b) for k, a, b in self.shapes if 'out_kpt_vis' in k]
+        if vis:  # one output channel per keypoint
+            key, ckpt, model = vis[0]
+            return (f'likely a checkpoint of another keypoint set: {key} predicts {ckpt[0]} '
+                    f'keypoints in the checkpoint and {model[0]} in the model; use the config '
+                    "the checkpoint was trained with (or its dataset's metainfo file in "
+                    'model.head.metainfo)')
+        if self.shapes:
+            return 'likely a checkpoint of another model size (widen/deepen factor, channels)'
+        return 'likely a checkpoint of another architecture or a renamed module'
+
+
+def _model_state(model: nn.Module) -> dict:
+    module = getattr(model, 'module', model)  # DDP-like wrappers
+    return module.state_dict()
+
+
+def compare_state_dict(model: nn.Module, state_dict: dict) -> StateDictMismatch:
+    """The keys of ``state_dict`` (a leading ``module.`` is ignored) against ``model``'s."""
+    state_dict = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    own = _model_state(model)
+    result = StateDictMismatch(missing=sorted(set(own) - set(state_dict)),
+                               unexpected=sorted(set(state_dict) - set(own)))
+    for key in sorted(set(own) & set(state_dict)):
+        ckpt, mine = tuple(state_dict[key].shape), tuple(own[key].shape)
+        if ckpt != mine:
+            result.shapes.append((key, ckpt, mine))
+        else:
+            result.loaded += 1
+    return result
+
+
+def check_checkpoint(model: nn.Module, checkpoint, partial: bool = False,
+                     option: str = 'partial=True', name: str = '') -> StateDictMismatch:
+    """Raises :class:`CheckpointMismatchError` when ``checkpoint`` (a path, URL or loaded
+    dict) does not fit ``model``, unless ``partial``; then logs what will and will not load.
+
+    ``option`` names the opt-in in the error message (``--partial-load`` for the CLI).
+    """
+    from mmengine.logging import print_log
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    name = name or (str(checkpoint) if not isinstance(checkpoint, dict) else 'the checkpoint')
+    if not isinstance(checkpoint, dict):
+        checkpoint = _load_checkpoint(str(checkpoint), map_location='cpu')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    mismatch = compare_state_dict(model, state_dict)
+    if not mismatch:
+        return mismatch
+    if not partial:
+        raise CheckpointMismatchError(
+            f'{name} does not fit the model of the config: {mismatch.describe()}; '
+            f'{mismatch.likely_cause()}. To load only the matching tensors on purpose, '
+            f'pass {option}')
+    print_log(f'partial load of {name}: {mismatch.loaded} tensors load, not loaded: '
+              f'{mismatch.describe(limit=1000)}', logger='current', level=logging.WARNING)
+    return mismatch
+
+
+def load_checked(model: nn.Module, filename, partial: bool = False) -> dict:
+    """Loads a checkpoint into ``model`` after :func:`check_checkpoint`; returns it.
+
+    With ``partial`` only the tensors whose key and shape match are loaded.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+
+    checkpoint = _load_checkpoint(str(filename), map_location='cpu')
+    mismatch = check_checkpoint(model, checkpoint, partial, option='partial=True',
+                                name=str(filename))
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    if mismatch.shapes:
+        bad = {key for key, _, _ in mismatch.shapes}
+        state_dict = {k: v for k, v in state_dict.items()
+                      if re.sub(r'^module\.', '', k) not in bad}
+    _load_checkpoint_to_model(model, dict(state_dict=state_dict), strict=not partial)
+    return checkpoint

@@ -23,7 +23,12 @@ print(json.dumps(dict(before=before, after=after)))
 PLUGIN_NAMES = {('KEYPOINT_CODECS', 'BoxSimCCLabel'), ('MODELS', 'RTMOPoseHead'),
                 ('MODELS', 'MLECoordLoss'), ('HOOKS', 'KeypointMetainfoCheckHook'),
                 ('HOOKS', 'ChannelsLastHook'),
-                ('OPTIM_WRAPPER_CONSTRUCTORS', 'MergedGroupsOptimWrapperConstructor')}
+                ('OPTIM_WRAPPER_CONSTRUCTORS', 'MergedGroupsOptimWrapperConstructor'),
+                # reliability (docs/reliability.md)
+                ('OPTIM_WRAPPERS', 'FiniteOptimWrapper'),
+                ('OPTIM_WRAPPERS', 'FiniteAmpOptimWrapper'),
+                ('HOOKS', 'NonFiniteLossHook'), ('HOOKS', 'RandomStateHook'),
+                ('HOOKS', 'DataCheckHook'), ('HOOKS', 'InputSizeCheckHook')}
 
 
 def test_import_registers_plugin_names_and_leaves_mmpose_untouched():

@@ -2,7 +2,11 @@
 --checkpoint CKPT` runs).
 
     python tools/test.py CONFIG CKPT [--work-dir DIR] [--cfg-options key=value ...]
-        [--launcher none|pytorch|slurm|mpi]
+        [--launcher none|pytorch|slurm|mpi] [--partial-load]
+
+A checkpoint whose tensors do not fit the config's model (another keypoint set, another
+size) is refused with the mismatched keys named; ``--partial-load`` evaluates it anyway with
+the matching tensors loaded and lists the rest.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
+from rtmo_plugin.checkpoint import CheckpointMismatchError, check_checkpoint
 from rtmo_plugin.launch import prepare_cpu_processes
 
 
@@ -27,6 +32,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override config keys, e.g. test_dataloader.batch_size=8')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='how the processes were started')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='evaluate a checkpoint that only partly fits the model (the '
+                        'matching tensors load, the rest is listed)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -42,7 +50,13 @@ def main(argv=None) -> None:
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(
         Path('work_dirs') / Path(args.config).stem)
     prepare_cpu_processes(cfg, args.launcher)
-    Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    try:
+        check_checkpoint(runner.model, args.checkpoint, partial=args.partial_load,
+                         option='--partial-load')
+    except CheckpointMismatchError as err:
+        raise SystemExit(f'error: {err}') from None
+    runner.test()
 
 
 if __name__ == '__main__':

@@ -46,8 +46,10 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(
         Path('work_dirs') / Path(args.config).stem)
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    if args.amp:  # the non-finite guard of our configs has an AMP twin
+        cfg.optim_wrapper.type = ('FiniteAmpOptimWrapper'
+                                  if cfg.optim_wrapper.get('type') == 'FiniteOptimWrapper'
+                                  else 'AmpOptimWrapper')
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
@@ -60,7 +62,15 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
     prepare_cpu_processes(cfg, args.launcher)
-    Runner.from_cfg(cfg).train()
+    try:
+        Runner.from_cfg(cfg).train()
+    except ValueError as err:  # mmengine's failure on a dataset without annotations
+        if 'need at least one array to concatenate' not in str(err):
+            raise
+        from rtmo_plugin.data_checks import DataCheckError, explain_empty_dataset
+        dataset = cfg.train_dataloader.dataset
+        ann_file = os.path.join(dataset.get('data_root', ''), dataset.get('ann_file', '?'))
+        raise DataCheckError(explain_empty_dataset(ann_file)) from err
 
 
 if __name__ == '__main__':

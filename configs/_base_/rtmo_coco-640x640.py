@@ -11,10 +11,22 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=40, max_keep_ckpts=3),
     # datasets, annotations and head agree on the keypoints (a dict key, so every
     # derived config keeps it even when it restates custom_hooks)
-    metainfo_check=dict(type='KeypointMetainfoCheckHook'))
+    metainfo_check=dict(type='KeypointMetainfoCheckHook'),
+    # before iteration 1: pipeline sizes vs the largest stride; annotations (non-finite and
+    # inverted people dropped, an error when nothing is trainable) and image files
+    # (skip_bad_images=True trains without unreadable ones); docs/reliability.md
+    input_size_check=dict(type='InputSizeCheckHook'),
+    data_check=dict(type='DataCheckHook', skip_bad_images=False),
+    # names the loss terms that went NaN/inf (the optimiser wrapper skips those steps)
+    non_finite=dict(type='NonFiniteLossHook'),
+    # random states in every checkpoint: --resume continues as the straight run would
+    rng_state=dict(type='RandomStateHook'))
 
 optim_wrapper = dict(
-    type='OptimWrapper',
+    # mmengine's OptimWrapper that skips steps with a NaN/inf loss or gradient (weights
+    # untouched) and stops after max_consecutive_bad_steps in a row; --amp: FiniteAmpOptimWrapper
+    type='FiniteOptimWrapper',
+    max_consecutive_bad_steps=5,
     constructor='ForceDefaultOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=0.004, weight_decay=0.05),
     paramwise_cfg=dict(

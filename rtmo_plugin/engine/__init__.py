@@ -1,4 +1,7 @@
+from .finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossHook
 from .memory_format import ChannelsLastHook
 from .optim import MergedGroupsOptimWrapperConstructor
+from .rng_state import RandomStateHook
 
-__all__ = ['ChannelsLastHook', 'MergedGroupsOptimWrapperConstructor']
+__all__ = ['ChannelsLastHook', 'FiniteAmpOptimWrapper', 'FiniteOptimWrapper',
+           'MergedGroupsOptimWrapperConstructor', 'NonFiniteLossHook', 'RandomStateHook']

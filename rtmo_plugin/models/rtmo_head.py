@@ -111,6 +111,20 @@ class RTMOPoseHead(BaseModule):
             if cfg is not None:
                 setattr(self, name, MODELS.build(cfg))
 
+    @property
+    def test_cfg(self) -> dict:
+        """``model.test_cfg``, which the pose estimator assigns right after building the head:
+        ``nms_thr`` is checked here, at build time, not at the first validation."""
+        return self.__dict__.get('_test_cfg', {})
+
+    @test_cfg.setter
+    def test_cfg(self, cfg: dict) -> None:
+        nms_thr = (cfg or {}).get('nms_thr', 1.0)
+        if not isinstance(nms_thr, (int, float)) or not 0 < nms_thr <= 1:
+            raise ValueError(f'model.test_cfg.nms_thr={nms_thr!r} must be a number in (0, 1] '
+                             '(1.0 turns NMS off; RTMO uses 0.65)')
+        self._test_cfg = cfg
+
     def _check_training_parts(self) -> None:
         """Training needs the assigner and the losses; inference does not."""
         needed = ['assigner', 'loss_cls', 'loss_bbox', 'loss_oks', 'loss_vis']

@@ -1,0 +1,435 @@
+"""Data checks before iteration 1: what is left to train on, and can every image be read.
+
+:class:`DataCheckHook` (``default_hooks.data_check`` in the base configs) runs at
+``before_train`` on the built train and val datasets, and at ``before_test`` on the test set:
+
+1. **Annotations** (training set): people whose keypoints, visibilities, box or area hold
+   NaN/inf, and people with inverted boxes (negative width or height in the file), are
+   dropped with a warning naming the image file, image id and annotation id; so NaN never
+   reaches the assigner.
+2. **Summary** (training set): images and people left after the filtering that the
+   pipeline's ``FilterAnnotations`` applies (>= ``min_kpt_vis`` labelled keypoints inside the
+   image, box wider and taller than ``min_gt_bbox_wh``). When no person is left the hook
+   raises :class:`DataCheckError` naming why (all keypoints invisible, zero-area boxes,
+   keypoints outside the image) instead of training on nothing.
+3. **Image files** (all sets): a fast existence and header scan, no decoding: JPEG SOI/EOI
+   markers (a missing EOI means a truncated file), PNG signature and IEND chunk, width and
+   height from the header. Bad files stop the run before training with the list of files
+   and the reason; with ``skip_bad_images=True`` each bad training image's slot is filled
+   with the next good image (the epoch length and the schedule stay as configured, as for
+   samples mmengine's datasets re-draw) and the files are listed in a warning.
+
+An annotation file without any annotation makes mmengine fail while building the dataset,
+before any hook: ``tools/train.py`` turns that failure into :func:`explain_empty_dataset`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmpose.registry import HOOKS
+
+from .metainfo import _leaf_datasets
+
+# per-image keys of a bottom-up data info; every other array/list holds one row per person
+_IMAGE_KEYS = {'img_id', 'img_path', 'invalid_segs', 'sample_idx', 'img_shape', 'ori_shape'}
+_TAIL_BYTES = 4096
+
+
+class DataCheckError(ValueError):
+    """The data cannot be trained on as it is; the message says what and how to fix it."""
+
+
+# image headers ------------------------------------------------------------------------
+
+
+def _jpeg_size(head: bytes) -> Optional[Tuple[int, int]]:
+    """``(width, height)`` from the first SOF segment of a JPEG's leading bytes."""
+    pos = 2
+    while pos + 9 < len(head):
+        if head[pos] != 0xFF:
+            return None
+        marker = head[pos + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            pos += 2
+            continue
+        length = struct.unpack('>H', head[pos + 2:pos + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack('>HH', head[pos + 5:pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
+
+
+def image_problem(path: str) -> Tuple[Optional[str], Optional[Tuple[int, int]]]:
+    """``(problem or None, (width, height) or None)`` of an image file, from its header.
+
+    JPEG and PNG are checked for their start and end markers; other formats are decoded
+    with OpenCV (rare in pose datasets).
+    """
+    if not os.path.exists(path):
+        return 'missing (no such file)', None
+    if not os.path.isfile(path):
+        return 'not a file', None
+    size = os.path.getsize(path)
+    if size == 0:
+        return 'empty file (0 bytes)', None
+    with open(path, 'rb') as f:
+        head = f.read(65536)
+        f.seek(max(0, size - _TAIL_BYTES))
+        tail = f.read()
+    if head[:2] == b'\xff\xd8':
+        if b'\xff\xd9' not in tail:
+            return 'truncated JPEG (no end-of-image marker)', None
+        dims = _jpeg_size(head)
+        return (None, dims) if dims else ('corrupt JPEG header (no frame size)', None)
+    if head[:8] == b'\x89PNG\r\n\x1a\n':
+        if b'IEND' not in tail:
+            return 'truncated PNG (no IEND chunk)', None
+        return None, struct.unpack('>II', head[16:24])
+    import cv2
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        return f'not an image OpenCV can decode (starts with {head[:8]!r})', None
+    return None, (image.shape[1], image.shape[0])
+
+
+# annotations --------------------------------------------------------------------------
+
+
+@dataclass
+class FilterRule:
+    """What the pipeline's ``FilterAnnotations`` keeps (MMPose's defaults if it has none)."""
+
+    min_kpt_vis: int = 1
+    min_wh: Tuple[float, float] = (1.0, 1.0)
+
+    @classmethod
+    def from_dataset(cls, dataset) -> FilterRule:
+        for transform in getattr(getattr(dataset, 'pipeline', None), 'transforms', []):
+            if type(transform).__name__ == 'FilterAnnotations':
+                return cls(int(getattr(transform, 'min_kpt_vis', 1)),
+                           tuple(getattr(transform, 'min_gt_bbox_wh', (1.0, 1.0))))
+        return cls()
+
+
+@dataclass
+class ScanReport:
+    """Counts of one dataset's scan; ``reasons`` counts the people filtered out per reason."""
+
+    name: str
+    images: int = 0
+    persons: int = 0
+    trainable_images: int = 0
+    trainable_persons: int = 0
+    reasons: Dict[str, int] = field(default_factory=dict)
+    dropped: List[str] = field(default_factory=list)     # non-finite / inverted people
+    bad_images: List[str] = field(default_factory=list)  # 'path: reason'
+
+    def summary(self) -> str:
+        why = ', '.join(f'{n} {r}' for r, n in self.reasons.items() if n)
+        return (f'{self.name}: {self.images} images, {self.persons} people; left after '
+                f'filtering: {self.trainable_persons} people in {self.trainable_images} '
+                f'images' + (f' (filtered out: {why})' if why else '')
+                + (f'; dropped {len(self.dropped)} bad annotations' if self.dropped else ''))
+
+
+def _person_count(info: dict) -> int:
+    keypoints = info.get('keypoints')
+    return 0 if keypoints is None else int(np.asarray(keypoints).shape[0])
+
+
+def _bad_rows(info: dict) -> Dict[int, str]:
+    """Rows (people) with non-finite values or inverted boxes -> why."""
+    bad: Dict[int, str] = {}
+    for key in ('keypoints', 'keypoints_visible', 'bbox', 'area'):
+        values = info.get(key)
+        if not isinstance(values, np.ndarray) or values.size == 0:
+            continue
+        finite = np.isfinite(values.reshape(values.shape[0], -1).astype(np.float64)).all(1)
+        for row in np.flatnonzero(~finite):
+            bad.setdefault(int(row), f'non-finite {key}')
+    raw = info.get('raw_ann_info')  # the file's xywh: MMPose clips inf into the image
+    for row in range(_person_count(info) if isinstance(raw, list) else 0):
+        box = raw[row].get('bbox') if row < len(raw) and isinstance(raw[row], dict) else None
+        if box is not None and len(box) == 4 and not np.isfinite(np.asarray(box, float)).all():
+            bad.setdefault(row, f'non-finite bbox in the file {box}')
+    boxes = info.get('bbox')
+    if isinstance(boxes, np.ndarray) and boxes.ndim == 2 and boxes.shape[1] == 4:
+        # MMPose clips x + w into the image: a negative width gives x2 < x1
+        for row in np.flatnonzero((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])):
+            bad.setdefault(int(row), 'inverted box (negative width or height in the file, '
+                           f'xyxy {boxes[row].round(1).tolist()})')
+    return bad
+
+
+def _drop_rows(info: dict, rows: List[int]) -> dict:
+    count = _person_count(info)
+    keep = np.setdiff1d(np.arange(count), rows)
+    out = {}
+    for key, value in info.items():
+        if key not in _IMAGE_KEYS and isinstance(value, np.ndarray) and len(value) == count:
+            value = value[keep]
+        elif key not in _IMAGE_KEYS and isinstance(value, list) and len(value) == count:
+            value = [value[i] for i in keep]
+        out[key] = value
+    return out
+
+
+def _ann_ids(info: dict) -> list:
+    ids = info.get('id')
+    return list(ids) if isinstance(ids, (list, np.ndarray)) else [ids] * _person_count(info)
+
+
+def _filter_reason(info: dict, row: int, dims, rule: FilterRule) -> Optional[str]:
+    """Why ``FilterAnnotations`` would drop person ``row`` (None: it is trainable)."""
+    visible = np.asarray(info['keypoints_visible'][row]).reshape(-1) > 0
+    if visible.sum() < rule.min_kpt_vis:
+        return 'with all keypoints invisible (v=0)'
+    box = info.get('bbox')
+    if box is not None:
+        x1, y1, x2, y2 = np.asarray(box[row], dtype=np.float64)
+        if x2 - x1 <= rule.min_wh[0] or y2 - y1 <= rule.min_wh[1]:
+            return 'with zero-area boxes'
+    if dims is not None:
+        xy = np.asarray(info['keypoints'][row])[visible]
+        inside = (xy[:, 0] >= 0) & (xy[:, 0] < dims[0]) & (xy[:, 1] >= 0) & (xy[:, 1] < dims[1])
+        if inside.sum() < rule.min_kpt_vis:
+            return 'with keypoints outside the image'
+    return None
+
+
+# datasets -----------------------------------------------------------------------------
+
+
+def raw_data_infos(dataset) -> List[dict]:
+    """A leaf dataset's stored data infos (without what ``get_data_info`` adds)."""
+    dataset.full_init()
+    if getattr(dataset, 'serialize_data', False):
+        ends = dataset.data_address
+        starts = np.concatenate([[0], ends[:-1]])
+        return [pickle.loads(dataset.data_bytes[s:e].tobytes()) for s, e in zip(starts, ends)]
+    return list(dataset.data_list)
+
+
+def set_data_infos(dataset, infos: List[dict]) -> None:
+    """Replaces a leaf dataset's data infos (the same count: wrappers keep their sizes)."""
+    dataset.data_list = infos
+    if getattr(dataset, 'serialize_data', False):
+        dataset.data_bytes, dataset.data_address = dataset._serialize_data()
+
+
+def scan_images(infos: List[dict]) -> Tuple[Dict[str, str], Dict[str, Tuple[int, int]]]:
+    """``({path: problem}, {path: (width, height)})`` over the unique local files."""
+    problems, dims = {}, {}
+    for path in dict.fromkeys(info['img_path'] for info in infos if 'img_path' in info):
+        if '://' in str(path):  # remote storage (backend_args): not scanned
+            continue
+        problem, size = image_problem(str(path))
+        if problem:
+            problems[path] = problem
+        elif size:
+            dims[path] = size
+    return problems, dims
+
+
+def check_annotations(infos: List[dict], dims: Dict[str, Tuple[int, int]], rule: FilterRule,
+                      report: ScanReport, topdown: bool,
+                      unreadable=()) -> Tuple[List[dict], List[int]]:
+    """Drops bad people, fills in ``report``; returns the infos and the entries left empty
+    (top-down entries are one person each: an entry whose person is dropped is empty).
+    Entries of ``unreadable`` image files are not counted."""
+    out, emptied = [], []
+    for index, info in enumerate(infos):
+        if info.get('img_path') in unreadable:
+            out.append(info)
+            continue
+        bad = _bad_rows(info)
+        ids = _ann_ids(info)
+        for row, why in sorted(bad.items()):
+            report.dropped.append(f"{info.get('img_path')} (image id {info.get('img_id')}, "
+                                  f'annotation id {ids[row] if row < len(ids) else "?"}): {why}')
+        if bad:
+            info = _drop_rows(info, sorted(bad))
+            if topdown and _person_count(info) == 0:
+                emptied.append(index)
+        count = _person_count(info)
+        report.images += 1
+        report.persons += count
+        kept = 0
+        for row in range(count):
+            why = _filter_reason(info, row, dims.get(info.get('img_path')), rule)
+            if why is None:
+                kept += 1
+            else:
+                report.reasons[why] = report.reasons.get(why, 0) + 1
+        report.trainable_persons += kept
+        report.trainable_images += kept > 0
+        out.append(info)
+    return out, emptied
+
+
+def _fill_slots(infos: List[dict], bad: List[int], what: str) -> List[dict]:
+    """Each entry in ``bad`` replaced by the next good one (cyclically)."""
+    bad_set = set(bad)
+    good = [i for i in range(len(infos)) if i not in bad_set]
+    if not good:
+        raise DataCheckError(f'{what}: no usable entry left')
+    out = list(infos)
+    for index in bad:
+        out[index] = infos[next((g for g in good if g > index), good[0])]
+    return out
+
+
+def explain_empty_dataset(ann_file: str) -> str:
+    """Why an annotation file gives an empty bottom-up dataset, for the error message."""
+    import json
+    try:
+        coco = json.loads(Path(ann_file).read_text())
+    except (OSError, ValueError) as err:
+        return f'{ann_file} cannot be read as JSON ({err})'
+    anns = coco.get('annotations', [])
+    with_kpts = [a for a in anns if a.get('keypoints')]
+    return (f"{ann_file} has {len(coco.get('images', []))} images and {len(anns)} annotations"
+            f' ({len(with_kpts)} with keypoints), so the training set is empty; a training '
+            'set needs annotations with `bbox` and `keypoints` (check ann_file and that the '
+            'annotations were not all removed)')
+
+
+@HOOKS.register_module()
+class DataCheckHook(Hook):
+    """Checks the data before the first iteration (see the module docstring).
+
+    Args:
+        skip_bad_images: train without missing / undecodable / truncated training images
+            (reported) instead of stopping; val and test images are never skipped.
+        scan_images: scan the image files (set False for huge local sets scanned already).
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, skip_bad_images: bool = False, scan_images: bool = True) -> None:
+        self.skip_bad_images = skip_bad_images
+        self.scan_images = scan_images
+
+    def before_train(self, runner) -> None:
+        for leaf in _leaf_datasets(runner.train_dataloader.dataset):
+            report = self.check_train_dataset(leaf, 'train_dataloader.dataset')
+            runner.logger.info(report.summary())
+        if runner.val_loop is not None:
+            self._check_files(runner.val_dataloader.dataset, 'val_dataloader.dataset')
+
+    def before_test(self, runner) -> None:
+        self._check_files(runner.test_dataloader.dataset, 'test_dataloader.dataset')
+
+    def check_train_dataset(self, leaf, key: str) -> ScanReport:
+        """Scans, drops bad annotations (and bad images if asked), raises if nothing is left."""
+        name = f"{key} ({getattr(leaf, 'ann_file', type(leaf).__name__)})"
+        infos = raw_data_infos(leaf)
+        problems, dims = scan_images(infos) if self.scan_images else ({}, {})
+        report = ScanReport(name)
+        infos, emptied = check_annotations(infos, dims, FilterRule.from_dataset(leaf), report,
+                                           getattr(leaf, 'data_mode', '') == 'topdown',
+                                           unreadable=problems)
+        for line in report.dropped:
+            print_log(f'dropped an annotation of {line}', logger='current', level=logging.WARNING)
+        bad = [i for i, info in enumerate(infos) if info.get('img_path') in problems]
+        if problems and not self.skip_bad_images:
+            raise DataCheckError(self._files_message(name, problems) + '; fix or remove them, '
+                                 'or set default_hooks.data_check.skip_bad_images=True to '
+                                 'train without them')
+        if problems:
+            report.bad_images = [f'{p}: {r}' for p, r in problems.items()]
+            print_log(self._files_message(name, problems) + ' (skipped: '
+                      'skip_bad_images=True)', logger='current', level=logging.WARNING)
+        if report.trainable_persons == 0:
+            why = ', '.join(f'{n} people {r}' for r, n in report.reasons.items()) or \
+                'no person annotations'
+            raise DataCheckError(
+                f'nothing to train on in {name}: {report.images} images, {report.persons} '
+                f'people, none left after filtering ({why}' + (
+                    f'; {len(report.dropped)} annotations dropped as non-finite or inverted'
+                    if report.dropped else '') + '); check the annotation file and the '
+                'keypoint visibilities (v=1 or 2 for labelled keypoints)')
+        if bad or emptied or report.dropped:
+            set_data_infos(leaf, _fill_slots(infos, sorted(set(bad + emptied)), name)
+                           if bad or emptied else infos)
+        return report
+
+    def _check_files(self, dataset, key: str) -> None:
+        if not self.scan_images:
+            return
+        for leaf in _leaf_datasets(dataset):
+            problems, _ = scan_images(raw_data_infos(leaf))
+            if problems:
+                raise DataCheckError(self._files_message(
+                    f"{key} ({getattr(leaf, 'ann_file', '?')})", problems)
+                    + '; fix or remove them (evaluation needs every image)')
+
+    @staticmethod
+    def _files_message(name: str, problems: Dict[str, str]) -> str:
+        lines = ''.join(f'\n  {path}: {why}' for path, why in problems.items())
+        return f'{len(problems)} unreadable image files in {name}:{lines}\n'
+
+
+# settings -----------------------------------------------------------------------------
+
+
+def _sizes(node, path: str):
+    """``(config key, size)`` of every ``input_size`` / ``img_scale`` under ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f'{path}.{key}' if path else str(key)
+            if key in ('input_size', 'img_scale') and isinstance(value, (list, tuple)):
+                yield where, tuple(value)
+            else:
+                yield from _sizes(value, where)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _sizes(value, f'{path}[{i}]')
+
+
+def check_input_sizes(cfg, stride: int,
+                      keys=('train_dataloader', 'val_dataloader', 'test_dataloader',
+                            'custom_hooks', 'model')) -> None:
+    """Raises :class:`DataCheckError` naming every pipeline / test size of ``cfg`` that is
+    not a multiple of ``stride`` (the head's largest featmap stride)."""
+    bad = [f'{where}={list(size)}' for key in keys if cfg.get(key) is not None
+           for where, size in _sizes(cfg.get(key), key)
+           if any(not isinstance(v, int) or v <= 0 or v % stride for v in size)]
+    if bad:
+        raise DataCheckError(
+            f'input sizes must be positive multiples of the largest featmap stride ({stride}) '
+            f'of model.head: {", ".join(bad)}; round them to multiples of {stride}')
+
+
+@HOOKS.register_module()
+class InputSizeCheckHook(Hook):
+    """Before any step: every ``input_size`` / ``img_scale`` of the train, val and test
+    pipelines (and ``model.test_cfg``) is a multiple of the head's largest featmap stride,
+    instead of a failure at the first validation, an epoch later."""
+
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        self._check(runner)
+
+    def before_test(self, runner) -> None:
+        self._check(runner, keys=('test_dataloader', 'model'))
+
+    @staticmethod
+    def _check(runner, **kwargs) -> None:
+        from mmengine.model import is_model_wrapper
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        strides = getattr(getattr(getattr(model, 'head', None), 'prior_generator', None),
+                          'strides', None)
+        if strides:  # bottom-up heads with a grid of priors
+            check_input_sizes(runner.cfg, max(max(s) for s in strides), **kwargs)

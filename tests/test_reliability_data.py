@@ -1,0 +1,197 @@
+"""Data checks before iteration 1: bad annotations dropped with their ids, nothing-to-train
+refused with the reason, unreadable image files found (or skipped on request)."""
+import itertools
+import json
+import shutil
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmpose.registry import DATASETS
+from reliability_fixtures import SIZE, edited, tiny_cfg, write_tiny_set
+
+from rtmo_plugin.data_checks import DataCheckError, DataCheckHook, image_problem
+
+LOGGERS = itertools.count()
+PIPELINE = [dict(type='LoadImage'),
+            dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False)]
+
+
+@pytest.fixture
+def tiny_set(tmp_path):
+    ann_file = write_tiny_set(tmp_path / 'data')
+    return tmp_path / 'data', ann_file
+
+
+def build(root, ann_file):
+    init_default_scope('mmpose')
+    return DATASETS.build(dict(type='CocoDataset', data_root='', ann_file=str(ann_file),
+                               data_mode='bottomup', data_prefix=dict(img=str(root / 'train')),
+                               pipeline=PIPELINE))
+
+
+def run_hook(dataset, **kwargs):
+    """The hook's ``before_train`` on a stand-in runner holding ``dataset``."""
+    # a new logger: it prints to the stdout that pytest captures now
+    logger = MMLogger.get_instance(f'reliability-{next(LOGGERS)}')
+    runner = SimpleNamespace(train_dataloader=SimpleNamespace(dataset=dataset), val_loop=None,
+                             logger=logger)
+    DataCheckHook(**kwargs).before_train(runner)
+
+
+def every_ann(change):
+    def edit(coco):
+        for ann in coco['annotations']:
+            change(ann)
+    return edit
+
+
+def persons(dataset) -> int:
+    return sum(len(dataset.get_data_info(i)['keypoints']) for i in range(len(dataset)))
+
+
+# image files --------------------------------------------------------------------------
+
+
+def test_image_problem_reads_headers_only(tiny_set, tmp_path):
+    root, _ = tiny_set
+    good = root / 'train' / '000001.jpg'
+    assert image_problem(str(good)) == (None, (SIZE, SIZE))
+    data = good.read_bytes()
+    (tmp_path / 'half.jpg').write_bytes(data[:len(data) // 2])
+    (tmp_path / 'noise.jpg').write_bytes(np.random.default_rng(0).bytes(2000))
+    (tmp_path / 'empty.jpg').write_bytes(b'')
+    import cv2
+    cv2.imwrite(str(tmp_path / 'ok.png'), np.zeros((20, 30, 3), np.uint8))
+    png = (tmp_path / 'ok.png').read_bytes()
+    (tmp_path / 'cut.png').write_bytes(png[:len(png) - 20])
+    assert image_problem(str(tmp_path / 'half.jpg'))[0] == \
+        'truncated JPEG (no end-of-image marker)'
+    assert image_problem(str(tmp_path / 'noise.jpg'))[0].startswith(
+        'not an image OpenCV can decode')
+    assert image_problem(str(tmp_path / 'empty.jpg'))[0] == 'empty file (0 bytes)'
+    assert image_problem(str(tmp_path / 'missing.jpg'))[0] == 'missing (no such file)'
+    assert image_problem(str(tmp_path))[0] == 'not a file'
+    assert image_problem(str(tmp_path / 'ok.png')) == (None, (30, 20))
+    assert image_problem(str(tmp_path / 'cut.png'))[0] == 'truncated PNG (no IEND chunk)'
+
+
+def test_missing_truncated_and_random_images_stop_before_training(tiny_set):
+    root, ann_file = tiny_set
+    (root / 'train' / '000002.jpg').unlink()
+    jpg = root / 'train' / '000003.jpg'
+    jpg.write_bytes(jpg.read_bytes()[:300])
+    (root / 'train' / '000004.jpg').write_bytes(np.random.default_rng(1).bytes(500))
+    with pytest.raises(DataCheckError) as err:
+        run_hook(build(root, ann_file))
+    message = str(err.value)
+    assert '3 unreadable image files' in message
+    assert '000002.jpg: missing (no such file)' in message
+    assert '000003.jpg: truncated JPEG' in message
+    assert '000004.jpg: not an image OpenCV can decode' in message
+    assert 'skip_bad_images=True' in message
+
+
+def test_skip_bad_images_trains_on_the_rest_and_reports_them(tiny_set, capsys):
+    root, ann_file = tiny_set
+    (root / 'train' / '000002.jpg').unlink()
+    dataset = build(root, ann_file)
+    size = len(dataset)
+    run_hook(dataset, skip_bad_images=True)
+    assert len(dataset) == size  # the epoch length and the schedule stay as configured
+    paths = [dataset.get_data_info(i)['img_path'] for i in range(size)]
+    assert not any(p.endswith('000002.jpg') for p in paths)
+    assert paths[1].endswith('000003.jpg')  # its slot holds the next good image
+    assert '000002.jpg: missing (no such file)' in capsys.readouterr().out
+    assert dataset[1]['img'].shape == (SIZE, SIZE, 3)  # the pipeline loads every slot
+
+
+# annotations --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('change, reason', [
+    (lambda a: a.update(keypoints=[v if i % 3 != 2 else 0 for i, v in
+                                   enumerate(a['keypoints'])], num_keypoints=0),
+     'all keypoints invisible'),
+    (lambda a: a.update(bbox=[a['bbox'][0], a['bbox'][1], 0, 0]), 'zero-area boxes'),
+    (lambda a: a.update(keypoints=[v + 5000 if i % 3 != 2 else v for i, v in
+                                   enumerate(a['keypoints'])]),
+     'keypoints outside the image')])
+def test_nothing_trainable_is_refused_with_the_reason(tiny_set, change, reason):
+    root, ann_file = tiny_set
+    bad = edited(ann_file, 'bad.json', every_ann(change))
+    with pytest.raises(DataCheckError, match=f'nothing to train on.*people with {reason}'):
+        run_hook(build(root, bad))
+
+
+def test_non_finite_and_inverted_people_are_dropped_with_their_ids(tiny_set, capsys):
+    root, ann_file = tiny_set
+    coco = json.loads(ann_file.read_text())
+    first, second, third = coco['annotations'][:3]
+
+    def edit(c):
+        anns = {a['id']: a for a in c['annotations']}
+        anns[first['id']]['keypoints'][0] = float('nan')
+        anns[second['id']]['bbox'][1] = float('inf')
+        anns[third['id']]['bbox'][2] = -anns[third['id']]['bbox'][2]  # negative width
+    dataset = build(root, edited(ann_file, 'bad.json', edit))
+    total = persons(dataset)
+    run_hook(dataset)
+    logged = capsys.readouterr().out
+    assert persons(dataset) == total - 3
+    for ann, why in ((first, 'non-finite keypoints'), (second, 'non-finite bbox'),
+                     (third, 'inverted box')):
+        assert f"image id {ann['image_id']}, annotation id {ann['id']}): {why}" in logged
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        assert np.isfinite(info['keypoints']).all() and np.isfinite(info['bbox']).all()
+        assert len(info['id']) == len(info['keypoints']) == len(info['bbox'])
+        assert (info['bbox'][:, 2:] >= info['bbox'][:, :2]).all()
+
+
+def test_summary_counts_what_filtering_leaves(tiny_set, capsys):
+    root, ann_file = tiny_set
+    coco = json.loads(ann_file.read_text())
+    hidden = coco['annotations'][0]['id']
+
+    def edit(c):
+        ann = next(a for a in c['annotations'] if a['id'] == hidden)
+        ann['keypoints'] = [v if i % 3 != 2 else 0 for i, v in enumerate(ann['keypoints'])]
+    run_hook(build(root, edited(ann_file, 'bad.json', edit)))
+    n, logged = len(coco['annotations']), capsys.readouterr().out
+    assert f'4 images, {n} people; left after filtering: {n - 1} people in 4 images' in logged
+    assert '(filtered out: 1 with all keypoints invisible (v=0))' in logged
+
+
+@pytest.mark.slow
+def test_train_script_explains_an_annotation_file_without_annotations(tiny_set, tmp_path):
+    """mmengine fails while building the dataset ("need at least one array to
+    concatenate"); tools/train.py says what is wrong with the file instead."""
+    from mmengine.config import Config
+
+    from rtmo_plugin.builders import REPO
+    root, ann_file = tiny_set
+    empty = edited(ann_file, 'empty.json', lambda c: c.update(annotations=[]))
+    cfg = tiny_cfg(root, tmp_path / 'work', empty)
+    cfg_file = tmp_path / 'cfg.py'
+    Config(cfg.to_dict()).dump(str(cfg_file))
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('train_tool', REPO / 'tools' / 'train.py')
+    train_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_tool)
+    with pytest.raises(DataCheckError, match=r'has 4 images and 0 annotations .*empty'):
+        train_tool.main([str(cfg_file)])
+
+
+@pytest.mark.slow
+def test_runner_stops_before_iteration_one_when_nothing_is_trainable(tiny_set, tmp_path):
+    from mmengine.runner import Runner
+    root, ann_file = tiny_set
+    bad = edited(ann_file, 'bad.json', every_ann(lambda a: a.update(bbox=[1, 1, 0, 0])))
+    runner = Runner.from_cfg(tiny_cfg(root, tmp_path / 'work', bad))
+    with pytest.raises(DataCheckError, match='zero-area boxes'):
+        runner.train()
+    assert runner.iter == 0
+    shutil.rmtree(tmp_path / 'work', ignore_errors=True)
