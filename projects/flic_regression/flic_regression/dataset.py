@@ -1,0 +1,87 @@
+"""FLIC (Sapp & Taskar, CVPR 2013) in MMPose's top-down format, read from FLIC's own
+``examples.mat``."""
+from __future__ import annotations
+
+import os.path as osp
+from typing import List, Optional, Tuple
+
+import numpy as np
+from mmpose.datasets.datasets.base import BaseCocoStyleDataset
+from mmpose.registry import DATASETS
+
+from . import slots
+from .flic_format import Example, person_box, read_examples
+
+SPLITS = ('train', 'test', 'all')
+
+
+@DATASETS.register_module()
+class FLICDataset(BaseCocoStyleDataset):
+    """FLIC's annotated persons, one top-down sample each.
+
+    ``ann_file`` is FLIC's ``examples.mat`` (``coords`` 2 x 29 with NaN for the 18 slots FLIC
+    does not label, ``torsobox``, ``filepath``, ``imgdims``, ``istrain``, ``istest``, ...);
+    images are ``data_prefix['img'] / filepath``.
+
+    Per sample: ``keypoints [1, 29, 2]`` (unlabelled slots at 0, never NaN, so that a weight
+    of 0 removes them from any loss), ``keypoints_visible [1, 29]`` (1 labelled, 0 not),
+    ``bbox [1, 4]`` (:func:`~.flic_format.person_box`) and, in ``raw_ann_info``, FLIC's
+    coordinates with their NaN (``flic_coords [29, 2]``) and the frame size, which the
+    metric scores against.
+
+    Args:
+        split: ``'train'`` (``istrain``), ``'test'`` (``istest``) or ``'all'``.
+        data_mode: only ``'topdown'`` (FLIC labels one person per example).
+        Others: as :class:`BaseCocoStyleDataset`.
+    """
+
+    METAINFO: dict = dict(from_file=str(slots.METAINFO_FILE))
+
+    def __init__(self, *args, split: str = 'train', data_mode: str = 'topdown',
+                 **kwargs) -> None:
+        if split not in SPLITS:
+            raise ValueError(f'FLICDataset: split={split!r}, expected one of {SPLITS}')
+        if data_mode != 'topdown':
+            raise ValueError('FLICDataset: FLIC labels one person per example; use '
+                             "data_mode='topdown'")
+        self.split = split
+        super().__init__(*args, data_mode=data_mode, **kwargs)
+
+    def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
+        examples = read_examples(self.ann_file)
+        chosen = [(i, ex) for i, ex in enumerate(examples)
+                  if self.split == 'all' or getattr(ex, f'is{self.split}')]
+        if not chosen:
+            raise ValueError(f'FLICDataset: {self.ann_file} has no examples with '
+                             f'is{self.split}=1 (split={self.split!r})')
+        image_ids = {}
+        instances = []
+        for index, ex in chosen:
+            image_id = image_ids.setdefault(ex.filepath, len(image_ids) + 1)
+            info = self._parse_example(index, ex, image_id)
+            if info is not None:
+                instances.append(info)
+        images = [dict(img_id=i, img_path=osp.join(self.data_prefix['img'], path))
+                  for path, i in image_ids.items()]
+        return instances, images
+
+    def _parse_example(self, index: int, ex: Example, image_id: int) -> Optional[dict]:
+        labelled = ex.labelled
+        if not labelled.any():
+            return None
+        height, width = (int(v) for v in ex.imgdims[:2])
+        keypoints = np.where(labelled[:, None], ex.coords, 0.0).astype(np.float32)
+        return dict(
+            img_id=image_id,
+            img_path=osp.join(self.data_prefix['img'], ex.filepath),
+            bbox=person_box(ex.coords, ex.torsobox, width, height)[None].astype(np.float32),
+            bbox_score=np.ones(1, dtype=np.float32),
+            num_keypoints=int(labelled.sum()),
+            keypoints=keypoints[None],
+            keypoints_visible=labelled[None].astype(np.float32),
+            iscrowd=0,
+            segmentation=None,
+            id=index + 1,  # the example's 1-based index in examples.mat, as in MATLAB
+            raw_ann_info=dict(flic_coords=ex.coords.tolist(), frame_wh=[width, height],
+                              filepath=ex.filepath, torsobox=ex.torsobox.tolist()),
+        )
