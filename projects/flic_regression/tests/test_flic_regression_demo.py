@@ -19,6 +19,8 @@ def test_short_demo_writes_table_and_picture(tmp_path):
     models = {r['model'] for r in rows}
     assert {'ResNet-50 regression', 'RTMPose-t (SimCC)'} <= models
     for r in rows:
-        assert 0 <= r['PCK'] <= 1 and r['MSE'] >= 0, r
+        assert 0 <= r['PCK'] <= 1, r
+        # no MSE only where a model found nobody (MediaPipe on stick figures)
+        assert r['MSE'] >= 0 or r['missed'] == 1, r
     assert (out / 'predictions.jpg').stat().st_size > 0
     assert 'FLIC metrics table:' in proc.stdout
