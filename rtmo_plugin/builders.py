@@ -131,6 +131,12 @@ def build_twins(size: str = 's', test_cfg: Optional[dict] = None,
     return plugin, ref
 
 
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside mmengine's wrappers (DDP, ...), or the model itself."""
+    from mmengine.model import is_model_wrapper
+    return model.module if is_model_wrapper(model) else model
+
+
 def train_pipeline(input_size: Tuple[int, int], heatmap_mask: bool = True) -> list:
     """RTMO's stage-2 training pipeline without its random parts: the same targets each call."""
     return [

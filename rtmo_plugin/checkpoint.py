@@ -111,8 +111,8 @@ class StateDictMismatch:
 
 
 def _model_state(model: nn.Module) -> dict:
-    module = getattr(model, 'module', model)  # DDP-like wrappers
-    return module.state_dict()
+    from .builders import unwrap
+    return unwrap(model).state_dict()
 
 
 def compare_state_dict(model: nn.Module, state_dict: dict) -> StateDictMismatch:

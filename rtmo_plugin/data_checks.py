@@ -427,8 +427,8 @@ class InputSizeCheckHook(Hook):
 
     @staticmethod
     def _check(runner, **kwargs) -> None:
-        from mmengine.model import is_model_wrapper
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        from .builders import unwrap
+        model = unwrap(runner.model)
         strides = getattr(getattr(getattr(model, 'head', None), 'prior_generator', None),
                           'strides', None)
         if strides:  # bottom-up heads with a grid of priors

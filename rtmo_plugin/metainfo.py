@@ -19,9 +19,10 @@ from typing import Optional, Tuple, Union
 import numpy as np
 from mmengine.dataset import ConcatDataset, RepeatDataset
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import HOOKS
+
+from .builders import unwrap
 
 MetainfoSpec = Union[str, dict]
 # PoseOKS falls back to COCO's file when given none, OKSLoss to no sigmas at all
@@ -187,7 +188,7 @@ class KeypointMetainfoCheckHook(Hook):
 
     @staticmethod
     def _check(runner, key: str, dataloader) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap(runner.model)
         head = getattr(model, 'head', None)
         if head is None or not hasattr(head, 'num_keypoints') or dataloader is None:
             return

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
+
+from ..builders import unwrap
 
 
 @HOOKS.register_module()
@@ -25,7 +26,7 @@ class ChannelsLastHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap(runner.model)
         # `Module.to` swaps each parameter's data in place: optimisers built
         # earlier keep referring to the same Parameter objects
         model.to(memory_format=torch.channels_last)
