@@ -55,9 +55,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', type=Path, default=REPO / 'results/flic_regression')
     parser.add_argument('--data', type=Path, default=REPO / 'data/flic_regression')
-    parser.add_argument('--train-frames', type=int, default=100)
-    parser.add_argument('--test-frames', type=int, default=25)
-    parser.add_argument('--epochs', type=int, default=10, help='epochs of each model')
+    parser.add_argument('--train-frames', type=int, default=200)
+    parser.add_argument('--test-frames', type=int, default=50)
+    parser.add_argument('--epochs', type=int, default=15,
+                        help="epochs of each model (the seed's 15)")
     parser.add_argument('--batch-size', type=int, default=32, help='the seed\'s 32')
     parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
     parser.add_argument('--mediapipe-python', type=Path,

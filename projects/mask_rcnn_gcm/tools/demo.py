@@ -40,10 +40,10 @@ def parse_args() -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', type=Path, default=REPO / 'results/mask_rcnn_gcm')
     parser.add_argument('--data', type=Path, default=REPO / 'data/mask_rcnn_gcm')
-    parser.add_argument('--train-images', type=int, default=80)
+    parser.add_argument('--train-images', type=int, default=200)
     parser.add_argument('--val-images', type=int, default=20)
-    parser.add_argument('--epochs', type=int, default=4,
-                        help='training epochs of each model (the tiny configs have 12; 4 '
+    parser.add_argument('--epochs', type=int, default=6,
+                        help='training epochs of each model (the tiny configs have 12; 6 '
                         'keeps both models within the 10-minute CPU budget)')
     parser.add_argument('--num-pictures', type=int, default=4, help='val images to draw')
     args = parser.parse_args()
