@@ -62,6 +62,23 @@ def machine_line() -> str:
     return f'{model}, {usable_cores()} cores, flags: {" ".join(present)}'
 
 
+def synthetic_coco(root, num_train: int, num_val: int, size: int, masks: bool = False) -> Path:
+    """The synthetic COCO-keypoints set (:mod:`rtmo_plugin.synthetic`, seed 0) under ``root``,
+    generated once per (generator version, size, counts, masks); later calls reuse it."""
+    from .synthetic import VERSION, write_split
+
+    suffix = '-masks' if masks else ''
+    data_dir = Path(root) / f'v{VERSION}-size{size}-train{num_train}-val{num_val}{suffix}-seed0'
+    for split, count in (('train', num_train), ('val', num_val)):
+        ann_file = data_dir / 'annotations' / f'person_keypoints_{split}.json'
+        if ann_file.is_file():
+            print(f'using cached {split} split: {ann_file}')
+        else:
+            print(f'generating {count} synthetic {split} images in {data_dir}')
+            write_split(data_dir, split, count, size, seed=0, masks=masks)
+    return data_dir
+
+
 def train(cfg, procs: int = 1) -> Path:
     """Trains ``cfg`` (an mmengine ``Config`` with ``work_dir`` set) in ``procs`` processes.
 

@@ -58,21 +58,6 @@ def default_procs() -> int:
     return 1 if torch.cuda.is_available() else min(2, dr.usable_cores())
 
 
-def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
-    """Generates the dataset once per (size, counts); later runs reuse it."""
-    from rtmo_plugin.synthetic import VERSION, write_split
-
-    data_dir = root / f'v{VERSION}-size{size}-train{num_train}-val{num_val}-seed0'
-    for split, count in (('train', num_train), ('val', num_val)):
-        ann_file = data_dir / 'annotations' / f'person_keypoints_{split}.json'
-        if ann_file.is_file():
-            print(f'using cached {split} split: {ann_file}')
-        else:
-            print(f'generating {count} synthetic {split} images in {data_dir}')
-            write_split(data_dir, split, count, size, seed=0)
-    return data_dir
-
-
 def build_config(cfg: Config, args: argparse.Namespace, data_dir: Path) -> Config:
     """Points the loaded demo config at the data and applies the command-line overrides."""
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
@@ -160,7 +145,7 @@ def main() -> None:
                                       cfg.train_dataloader.batch_size)
     if batch_size % procs:  # checked before minutes of data generation
         raise SystemExit(f'--procs {procs} must divide train_dataloader.batch_size={batch_size}')
-    data_dir = prepare_data(args.data, args.train_images, args.val_images, cfg.input_size[0])
+    data_dir = dr.synthetic_coco(args.data, args.train_images, args.val_images, cfg.input_size[0])
     cfg = build_config(cfg, args, data_dir)
     args.out.mkdir(parents=True, exist_ok=True)
 

@@ -54,21 +54,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def prepare_data(root: Path, num_train: int, num_val: int, size: int) -> Path:
-    """Synthetic people with masks, generated once per (version, size, counts)."""
-    from rtmo_plugin.synthetic import VERSION, write_split
-
-    data_dir = root / f'v{VERSION}-size{size}-train{num_train}-val{num_val}-masks-seed0'
-    for split, count in (('train', num_train), ('val', num_val)):
-        ann_file = data_dir / 'annotations' / f'person_keypoints_{split}.json'
-        if ann_file.is_file():
-            print(f'using cached {split} split: {ann_file}')
-        else:
-            print(f'generating {count} synthetic {split} images in {data_dir}')
-            write_split(data_dir, split, count, size, seed=0, masks=True)
-    return data_dir
-
-
 def build_config(path: Path, data_dir: Path, work_dir: Path, epochs) -> Config:
     """The tiny config on the generated data, trained for ``epochs``, in ``work_dir``."""
     cfg = Config.fromfile(str(path))
@@ -129,7 +114,8 @@ def main() -> None:
     machine = dr.machine_line()
     print(machine)
     size = Config.fromfile(str(PROJECT / next(iter(MODELS.values())))).size
-    data_dir = prepare_data(args.data, args.train_images, args.val_images, size)
+    data_dir = dr.synthetic_coco(args.data, args.train_images, args.val_images, size,
+                                 masks=True)
     rows, runs = [], {}
     for name, config in MODELS.items():
         cfg = build_config(PROJECT / config, data_dir, args.out / 'work' / Path(config).stem,
