@@ -82,7 +82,7 @@ def evaluate_paths(config: Union[str, Path], checkpoint: Optional[Union[str, Pat
             results = coco_results(predict, images, [item['id'] for item in info])
             report[name] = keypoint_ap(ann_file, results, sigmas)
             tops[name] = top_people(results)
-            # the symptom of MMPose issue 3240: int8 scores collapse towards 0
+            # the symptom MMPose users reported for whole-graph int8: scores collapse towards 0
             report[name]['top_score'] = round(
                 sum(r['score'] for r in tops[name].values()) / len(images), 4)
         reference = tops.get('ort_fp32')
