@@ -12,7 +12,7 @@ post-processing, so they differ only in how the network runs.
 ``torch_fused_bf16``  fused model in torch, bf16 autocast + channels_last (AMX/AVX512-BF16)
 ``ort_int8_dynamic``  dynamic int8 (weights int8, activations per call)
 ``ort_int8_static``   static int8 (QDQ, calibrated), head outputs and DCC in float32
-``ort_int8_static_all``  static int8 of every conv/matmul (the setting in which MMPose users reported int8 scores collapsing)
+``ort_int8_static_all``  static int8 of every conv/matmul (where MMPose users saw scores collapse)
 ==================  ============================================================
 """
 from __future__ import annotations
