@@ -131,6 +131,17 @@ def build_twins(size: str = 's', test_cfg: Optional[dict] = None,
     return plugin, ref
 
 
+def resize_bottomup(node, size: Tuple[int, int]):
+    """A copy of a bottom-up config dict (or any node of it) with every ``input_size`` and
+    ``img_scale`` set to ``size`` (pipelines, codec, test_cfg: one input size everywhere)."""
+    if isinstance(node, dict):
+        return {k: (tuple(size) if k in ('input_size', 'img_scale') else resize_bottomup(v, size))
+                for k, v in node.items()}
+    if isinstance(node, (list, tuple)) and not all(isinstance(v, (int, float)) for v in node):
+        return type(node)(resize_bottomup(v, size) for v in node)
+    return node
+
+
 def unwrap(model: nn.Module) -> nn.Module:
     """The model inside mmengine's wrappers (DDP, ...), or the model itself."""
     from mmengine.model import is_model_wrapper

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from mmengine.config import Config
 
+from rtmo_plugin.builders import resize_bottomup
+
 # COCO index of each keypoint of the derived sets
 CROWDPOSE_FROM_COCO = list(range(5, 17))  # + top_head (from the nose) and neck (shoulders)
 MY_KEYPOINTS_FROM_COCO = [0, 5, 6, 7, 8, 9, 10]  # configs/rtmo/custom/my_keypoints_metainfo.py
@@ -88,16 +90,6 @@ def _redirect(dataset: dict, data: dict, num_train: int | None) -> dict | None:
     return dataset
 
 
-def _shrink(node, size: tuple):
-    """Every ``input_size`` / ``img_scale`` in a bottom-up config set to ``size``."""
-    if isinstance(node, dict):
-        return {k: (size if k in ('input_size', 'img_scale') else _shrink(v, size))
-                for k, v in node.items()}
-    if isinstance(node, (list, tuple)) and not all(isinstance(v, (int, float)) for v in node):
-        return type(node)(_shrink(v, size) for v in node)
-    return node
-
-
 def tiny_config(cfg: Config, data: dict, work_dir: Path, bottomup_size=(96, 96),
                 num_train: int = 1, batch_size: int = 1, num_test: int = 2,
                 checkpoint: bool = False) -> Config:
@@ -108,7 +100,7 @@ def tiny_config(cfg: Config, data: dict, work_dir: Path, bottomup_size=(96, 96),
     """
     cfg = copy.deepcopy(cfg)
     if cfg.model.type == 'BottomupPoseEstimator':
-        cfg = Config(_shrink(cfg.to_dict(), bottomup_size), filename=cfg.filename)
+        cfg = Config(resize_bottomup(cfg.to_dict(), bottomup_size), filename=cfg.filename)
         cfg.model.data_preprocessor.batch_augments = None
     cfg.model.backbone.init_cfg = None
     cfg.work_dir = str(work_dir)
