@@ -4,8 +4,9 @@ Importing the package registers, in MMPose's registries:
 
 - ``KEYPOINT_CODECS``: ``BoxSimCCLabel`` (SimCC-style 1-D heatmaps over box bins)
 - ``MODELS``: ``RTMOPoseHead`` and ``MLECoordLoss``
-- ``HOOKS``: ``KeypointMetainfoCheckHook`` (datasets and head agree on the keypoints) and
-  ``ChannelsLastHook`` (NHWC convolutions)
+- ``HOOKS``: ``KeypointMetainfoCheckHook`` (datasets and head agree on the keypoints),
+  ``ChannelsLastHook`` (NHWC convolutions) and ``KeypointFinetuneHook`` (``load_from`` a
+  checkpoint of another keypoint set)
 - ``OPTIM_WRAPPER_CONSTRUCTORS``: ``MergedGroupsOptimWrapperConstructor`` (few parameter
   groups)
 - reliability (docs/reliability.md): ``OPTIM_WRAPPERS`` ``FiniteOptimWrapper`` /
@@ -32,6 +33,7 @@ from .engine import (  # noqa: E402
     ChannelsLastHook,
     FiniteAmpOptimWrapper,
     FiniteOptimWrapper,
+    KeypointFinetuneHook,
     MergedGroupsOptimWrapperConstructor,
     NonFiniteLossHook,
     RandomStateHook,
@@ -47,4 +49,5 @@ __version__ = '0.1.0'
 __all__ = ['BoxSimCCLabel', 'ChannelsLastHook', 'KeypointMetainfoCheckHook', 'MLECoordLoss',
            'MergedGroupsOptimWrapperConstructor', 'RTMOPoseHead', '__version__',
            'DataCheckHook', 'FiniteAmpOptimWrapper', 'FiniteOptimWrapper', 'InputSizeCheckHook',
+           'KeypointFinetuneHook',
            'NonFiniteLossHook', 'RandomStateHook']

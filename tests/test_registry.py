@@ -28,7 +28,9 @@ PLUGIN_NAMES = {('KEYPOINT_CODECS', 'BoxSimCCLabel'), ('MODELS', 'RTMOPoseHead')
                 ('OPTIM_WRAPPERS', 'FiniteOptimWrapper'),
                 ('OPTIM_WRAPPERS', 'FiniteAmpOptimWrapper'),
                 ('HOOKS', 'NonFiniteLossHook'), ('HOOKS', 'RandomStateHook'),
-                ('HOOKS', 'DataCheckHook'), ('HOOKS', 'InputSizeCheckHook')}
+                ('HOOKS', 'DataCheckHook'), ('HOOKS', 'InputSizeCheckHook'),
+                # fine-tuning onto another keypoint set (docs/configs.md)
+                ('HOOKS', 'KeypointFinetuneHook')}
 
 
 def test_import_registers_plugin_names_and_leaves_mmpose_untouched():

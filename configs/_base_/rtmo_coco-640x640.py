@@ -20,7 +20,11 @@ default_hooks = dict(
     # names the loss terms that went NaN/inf (the optimiser wrapper skips those steps)
     non_finite=dict(type='NonFiniteLossHook'),
     # random states in every checkpoint: --resume continues as the straight run would
-    rng_state=dict(type='RandomStateHook'))
+    rng_state=dict(type='RandomStateHook'),
+    # load_from a checkpoint of another keypoint set: the keypoint-specific head tensors keep
+    # their initialisation, the log lists what loaded and why the rest did not; any other
+    # mismatch is an error (docs/configs.md, "Your own keypoints")
+    keypoint_finetune=dict(type='KeypointFinetuneHook'))
 
 optim_wrapper = dict(
     # mmengine's OptimWrapper that skips steps with a NaN/inf loss or gradient (weights

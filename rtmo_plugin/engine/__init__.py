@@ -1,7 +1,9 @@
+from .finetune import KeypointFinetuneHook
 from .finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossHook
 from .memory_format import ChannelsLastHook
 from .optim import MergedGroupsOptimWrapperConstructor
 from .rng_state import RandomStateHook
 
 __all__ = ['ChannelsLastHook', 'FiniteAmpOptimWrapper', 'FiniteOptimWrapper',
-           'MergedGroupsOptimWrapperConstructor', 'NonFiniteLossHook', 'RandomStateHook']
+           'KeypointFinetuneHook', 'MergedGroupsOptimWrapperConstructor', 'NonFiniteLossHook',
+           'RandomStateHook']
