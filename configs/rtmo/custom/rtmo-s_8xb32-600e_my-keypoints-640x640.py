@@ -16,3 +16,7 @@ val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
 test_evaluator = val_evaluator
 
 model = dict(head=dict(metainfo=metafile))
+# Small dataset: start from the released COCO RTMO-s (17 keypoints); its keypoint-specific head
+# layers are re-initialised for your set and the log lists what loaded (docs/configs.md,
+# "Fine-tuning from a checkpoint of another keypoint set"):
+# load_from = 'https://download.openmmlab.com/mmpose/v1/projects/rtmo/rtmo-s_8xb32-600e_coco-640x640-8db55a59_20231211.pth'  # noqa: E501
