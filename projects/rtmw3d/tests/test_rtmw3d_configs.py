@@ -28,7 +28,7 @@ def h3wb_root(tmp_path_factory):
 
 def test_the_project_has_the_configs_it_documents():
     assert RTMW3D_CONFIGS == ['rtmw3d-l_8xb64-270e_h3wb-384x288.py',
-                              'rtmw3d-tiny_1xb32-6e_synthetic-128x96.py',
+                              'rtmw3d-tiny_1xb16-32e_synthetic-128x96.py',
                               'rtmw3d-x_8xb32-270e_h3wb-384x288.py']
 
 

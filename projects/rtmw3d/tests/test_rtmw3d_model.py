@@ -13,7 +13,7 @@ from projects.rtmw3d.rtmw3d.head import SoftBoneLengthLoss, expected_bins, label
 from rtmo_plugin.synthetic import wholebody as wb
 
 H3WB_META = 'configs/_base_/datasets/h3wb.py'
-TINY = CONFIGS / 'rtmw3d-tiny_1xb32-6e_synthetic-128x96.py'
+TINY = CONFIGS / 'rtmw3d-tiny_1xb16-32e_synthetic-128x96.py'
 
 
 def labelled_sample(seed=0, size=128):
