@@ -68,3 +68,8 @@ test_dataloader = val_dataloader
 default_hooks = dict(logger=dict(interval=25),
                      checkpoint=dict(save_best=None, interval=max_epochs, max_keep_ckpts=1))
 custom_hooks = [dict(type='ChannelsLastHook')]
+# the neck's stride-32 output (its last bottom-up block) is computed but unused: DDP (the
+# demo's 2 CPU processes) must not wait for its gradients; device_ids=None: CPU processes (as
+# rtmo_plugin.launch sets when a config has no wrapper)
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
+                         device_ids=None, find_unused_parameters=True)
