@@ -46,6 +46,13 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
 
+def default_procs() -> int:
+    """Training processes of the demos: two CPU processes on a machine with 2+ cores and no
+    GPU (one thread each), one process otherwise."""
+    import torch
+    return 1 if torch.cuda.is_available() else min(2, usable_cores())
+
+
 def machine_line() -> str:
     """``'<CPU model>, N cores, flags: avx2 ...'`` of this machine (Linux; else the platform)."""
     model, flags = platform.processor() or platform.machine(), set()

@@ -52,12 +52,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def default_procs() -> int:
-    """Two CPU processes on a machine with 2+ cores and no GPU; one process otherwise."""
-    import torch
-    return 1 if torch.cuda.is_available() else min(2, dr.usable_cores())
-
-
 def build_config(cfg: Config, args: argparse.Namespace, data_dir: Path) -> Config:
     """Points the loaded demo config at the data and applies the command-line overrides."""
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
@@ -140,7 +134,7 @@ def main() -> None:
     from mmengine.runner import Runner
 
     cfg = Config.fromfile(str(args.config))
-    procs = args.procs or default_procs()
+    procs = args.procs or dr.default_procs()
     batch_size = args.cfg_options.get('train_dataloader.batch_size',
                                       cfg.train_dataloader.batch_size)
     if batch_size % procs:  # checked before minutes of data generation

@@ -57,12 +57,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def default_procs() -> int:
-    """Two CPU processes on a machine with 2+ cores and no GPU; one process otherwise."""
-    import torch
-    return 1 if torch.cuda.is_available() else min(2, dr.usable_cores())
-
-
 def prepare_data(root: Path, train_poses: int, val_poses: int, size: int) -> Path:
     """Generates the dataset once per (version, size, counts); later runs reuse it."""
     from projects.rtmw3d.rtmw3d import h3wb
@@ -173,7 +167,7 @@ def main() -> None:
     start = time.time()
     print(dr.machine_line())
     full_cfg = build_config(args, args.data, 'rtmw3d-tiny')
-    procs = args.procs or default_procs()
+    procs = args.procs or dr.default_procs()
     if full_cfg.train_dataloader.batch_size % procs:  # checked before the data generation
         raise SystemExit(f'--procs {procs} must divide train_dataloader.batch_size='
                          f'{full_cfg.train_dataloader.batch_size}')
