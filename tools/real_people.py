@@ -68,8 +68,10 @@ def point_at(cfg: Config, data: Path) -> None:
 def plugin_config(epochs) -> Config:
     cfg = load_config(PLUGIN_CONFIG)
     if epochs is not None:
+        # the config's warm-up fraction, at the new length
+        fraction = cfg.param_scheduler[0].end / cfg.train_cfg.max_epochs
         cfg.train_cfg.max_epochs = epochs
-        warmup = cfg.param_scheduler[0].end = max(1, round(epochs / 30))
+        warmup = cfg.param_scheduler[0].end = max(1, round(epochs * fraction))
         cfg.param_scheduler[-1].update(begin=warmup, T_max=epochs - warmup, end=epochs)
         cfg.train_cfg.val_interval = max(1, epochs // 6)
         cfg.default_hooks.checkpoint.interval = epochs
