@@ -6,9 +6,9 @@
         [--epochs N] [--procs P]
 
 1. writes the synthetic COCO-WholeBody set once (cached under --data): one whole-body stick
-   figure per 128x128 image (rtmo_plugin.synthetic.wholebody.write_coco_wholebody_split);
-2. trains, from random init, the tiny one-stage RTMO (whole images at 128x128) and the tiny
-   top-down RTMW (person crops at 96x128) of configs/wholebody2d/: the same training images,
+   figure per 256x256 image (rtmo_plugin.synthetic.wholebody.write_coco_wholebody_split);
+2. trains, from random init, the tiny one-stage RTMO (whole images resized to 128x128) and
+   the tiny top-down RTMW (person crops at 96x128) of configs/wholebody2d/: the same images,
    the same batch (8) and number of steps (20 epochs, or --epochs for both);
 3. tests both on the same val split with MMPose's CocoWholeBodyMetric: RTMO finds the people
    itself, RTMW is given the ground-truth person boxes; the per-part APs (body, foot, face,
@@ -35,7 +35,7 @@ MODELS = (  # (label, config file, how it is tested)
     ('RTMO-tiny (one-stage)', 'rtmo-tiny_wholebody2d_synthetic-128x128.py', 'finds the people'),
     ('RTMW-tiny (top-down)', 'rtmw-tiny_wholebody2d_synthetic-128x96.py', 'ground-truth boxes'),
 )
-IMAGE_SIZE = 128
+IMAGE_SIZE = 256
 # COCOeval iouType of each part (xtcocotools), in the metric's order
 PARTS = (('body', 'keypoints_body'), ('foot', 'keypoints_foot'), ('face', 'keypoints_face'),
          ('left hand', 'keypoints_lefthand'), ('right hand', 'keypoints_righthand'))
@@ -111,6 +111,9 @@ def build_config(name: str, data_dir: Path, work_dir: Path,
     if epochs is not None:
         set_epochs(cfg, epochs)
     cfg.work_dir = str(work_dir)
+    # each Runner its own visualizer (named after its experiment): mmengine hands a second
+    # Runner in this process the first one's instance of the same name, with its log files
+    cfg.visualizer.pop('name', None)
     return cfg
 
 
@@ -153,13 +156,16 @@ def cpu_seconds() -> float:
 
 def train_and_evaluate(label: str, cfg: Config, procs: int) -> dict:
     """One row of the table: trains ``cfg`` (timed), tests its last checkpoint."""
+    import torch
+
     wall, cpu = time.time(), cpu_seconds()
-    scalars = dr.train(cfg, procs)
+    dr.train(cfg, procs)
     wall, cpu = time.time() - wall, cpu_seconds() - cpu
-    metrics = dr.test(cfg, dr.last_checkpoint(cfg.work_dir))
+    checkpoint = dr.last_checkpoint(cfg.work_dir)
+    metrics = dr.test(cfg, checkpoint)
     parts = part_aps(Path(cfg.test_evaluator.ann_file),
                      Path(cfg.test_evaluator.outfile_prefix + '.keypoints.json'))
-    steps = max(r['step'] for r in dr.read_scalars(scalars) if 'loss' in r)
+    steps = torch.load(checkpoint, map_location='cpu', weights_only=False)['meta']['iter']
     return {'model': label, 'whole-body AP': metrics['coco-wholebody/AP'], **parts,
             'AR': metrics['coco-wholebody/AR'], 'steps': steps,
             'train minutes': wall / 60, 'train CPU s': cpu}
