@@ -15,8 +15,9 @@ calibrated cameras at the room's corners looking at its centre, ``X_cam = R (X_w
 (``T`` is the camera centre), intrinsics of H3.6M's cameras scaled to the rendered size.
 
 :func:`render` draws in painter's order (far primitives first, so near limbs occlude far
-ones), with line widths from the pinhole scale ``f / z`` and shades that darken with depth
-behind the root (the hips' midpoint), so depth is visible in the image.
+ones), with line widths from the pinhole scale ``f / z`` and shades that follow depth relative to
+the root (the hips' midpoint): every figure colour has the same HSV value, so a part's
+brightness tells how far in front of or behind the root it is.
 """
 from __future__ import annotations
 
@@ -28,12 +29,14 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from . import PERSON_AREA_RATIO, _colour, background, random_pose
+from . import PERSON_AREA_RATIO, background, random_pose
 
 NUM_KEYPOINTS = 133
 BODY, FEET, FACE = slice(0, 17), slice(17, 23), slice(23, 91)
 LEFT_HAND, RIGHT_HAND = slice(91, 112), slice(112, 133)
 ROOT = (11, 12)  # the hips: the root is their midpoint
+PALETTE_VALUE = 150    # HSV value of every figure colour (hue and saturation are random)
+SHADE_PER_METRE = 0.9  # brightness change per metre of depth relative to the root
 
 # H3.6M's four cameras (ids, focal lengths and principal points in pixels of 1000x1000)
 H36M_CAMERAS = (
@@ -235,16 +238,20 @@ class Palette:
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> Palette:
-        return cls(_colour(rng, (0, 25)), _colour(rng, (95, 125)), _colour(rng, (40, 80)))
+        def colour(hue):  # random hue and saturation, one value: brightness is the shade's
+            hsv = np.uint8([[[rng.integers(*hue), rng.integers(150, 256), PALETTE_VALUE]]])
+            return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
+        return cls(colour((0, 25)), colour((95, 125)), colour((40, 80)))
 
     def of(self, side: str) -> Tuple[int, int, int]:
         return {'L': self.left, 'R': self.right, 'C': self.centre}[side]
 
 
 def _shade(colour, depth: float, root_depth: float) -> Tuple[int, ...]:
-    """Darker behind the root, brighter in front: about -60 % .. +25 % over +-0.6 m."""
-    factor = float(np.clip(1.0 - (depth - root_depth) * 1.0, 0.4, 1.25))
-    return tuple(int(min(255, v * factor * 0.85)) for v in colour)
+    """Brightness linear in depth relative to the root: x1.65 at 0.72 m in front of it, x0.35
+    at 0.72 m behind (constant beyond)."""
+    factor = float(np.clip(1.0 - (depth - root_depth) * SHADE_PER_METRE, 0.35, 1.65))
+    return tuple(int(min(255, v * factor)) for v in colour)
 
 
 def render(image: np.ndarray, points_cam: np.ndarray, camera: Camera, palette: Palette,
