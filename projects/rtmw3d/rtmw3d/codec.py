@@ -46,6 +46,11 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
         default_root_depth: root depth in metres used when a sample has no 3-D label.
         root_indices: keypoints whose mean is the root.
         normalize: scale Gaussian labels to unit area in bin units.
+        decode_mode: ``'argmax'`` (SimCC: the most likely bin on each axis) or
+            ``'expectation'`` (the mean position under ``softmax(beta * logits)``, which
+            minimises the expected squared error, the quantity MPJPE averages).
+        beta: logit scale of the expectation's softmax; match the loss's ``beta``
+            (``KLDiscretLoss(beta=10)`` in RTMW's configs).
 
     Encoded keys (``N`` instances, ``K`` keypoints): ``keypoint_{x,y,z}_labels [N, K, N*]``,
     ``keypoint_weights [N, K]`` (x/y), ``keypoint_z_weights [N, K]`` and ``root_depth [N]``.
@@ -70,7 +75,9 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
                  depth_range: float = PAPER_DEPTH_RANGE,
                  default_root_depth: float = PAPER_ROOT_DEPTH,
                  root_indices: Sequence[int] = ROOT_INDICES,
-                 normalize: bool = False) -> None:
+                 normalize: bool = False,
+                 decode_mode: str = 'argmax',
+                 beta: float = 10.0) -> None:
         super().__init__()
         sigma = (sigma,) * 3 if np.isscalar(sigma) else tuple(sigma)
         if len(sigma) != 3 or min(sigma) <= 0:
@@ -80,7 +87,12 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
             raise ValueError('BoxSimCC3DLabel: depth_range and default_root_depth are metres '
                              f'and must be > 0, got {depth_range} and {default_root_depth}')
         self.xy = BoxSimCCLabel(input_size=input_size, sigma=sigma[:2],
-                                simcc_split_ratio=simcc_split_ratio, normalize=normalize)
+                                simcc_split_ratio=simcc_split_ratio, normalize=normalize,
+                                decode_mode=decode_mode)
+        if beta <= 0:
+            raise ValueError(f'BoxSimCC3DLabel: beta={beta} must be > 0 (the logit scale of '
+                             'the loss, e.g. 10 as KLDiscretLoss(beta=10))')
+        self.decode_mode, self.beta = decode_mode, float(beta)
         self.input_size = tuple(input_size)
         self.simcc_split_ratio = simcc_split_ratio
         if num_depth_bins is None:  # odd: the middle bin is the root's depth exactly
@@ -147,16 +159,21 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
                ) -> Tuple[np.ndarray, np.ndarray]:
         """``[N, K, Nx/Ny/Nz]`` logits -> keypoints ``[N, K, 3]`` (x, y in input pixels, z in
         metres relative to the root) and scores ``[N, K]`` (the smaller x/y softmax maximum)."""
-        # the plugin's arg-max decoding on probabilities: same bins, scores in (0, 1] (on raw
-        # logits it marks keypoints whose maximum is <= 0 as missing, -1)
-        probs_x, probs_y = (torch.as_tensor(np.asarray(h, dtype=np.float32)).softmax(-1)
-                            for h in (simcc_x, simcc_y))
-        keypoints_xy, scores = self.xy.decode(probs_x.numpy(), probs_y.numpy())
-        heatmaps_z = torch.as_tensor(np.asarray(simcc_z, dtype=np.float32))
-        if heatmaps_z.ndim == 2:
-            heatmaps_z = heatmaps_z[None]
-        if heatmaps_z.shape[-1] != self.num_bins[2]:
-            raise ValueError(f'BoxSimCC3DLabel.decode: z heatmaps have {heatmaps_z.shape[-1]} '
+        logits_x, logits_y, logits_z = (torch.as_tensor(np.asarray(h, dtype=np.float32))
+                                        for h in (simcc_x, simcc_y, simcc_z))
+        if logits_z.ndim == 2:
+            logits_z = logits_z[None]
+        if logits_z.shape[-1] != self.num_bins[2]:
+            raise ValueError(f'BoxSimCC3DLabel.decode: z heatmaps have {logits_z.shape[-1]} '
                              f'bins, the codec has num_bins={self.num_bins}')
-        depth = self.depth_bins()[heatmaps_z.argmax(-1)].numpy()
+        if self.decode_mode == 'argmax':
+            # the plugin's arg-max decoding on probabilities: same bins, scores in (0, 1] (on
+            # raw logits it marks keypoints whose maximum is <= 0 as missing, -1)
+            keypoints_xy, scores = self.xy.decode(logits_x.softmax(-1).numpy(),
+                                                  logits_y.softmax(-1).numpy())
+            depth = self.depth_bins()[logits_z.argmax(-1)].numpy()
+        else:  # the plugin's expectation decoding softmaxes the scaled logits itself
+            keypoints_xy, scores = self.xy.decode((logits_x * self.beta).numpy(),
+                                                  (logits_y * self.beta).numpy())
+            depth = ((logits_z * self.beta).softmax(-1) * self.depth_bins()).sum(-1).numpy()
         return np.concatenate([keypoints_xy, depth[..., None]], -1), scores

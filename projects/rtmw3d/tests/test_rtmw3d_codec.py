@@ -88,10 +88,34 @@ def test_a_keypoint_at_the_root_decodes_to_the_root_depth():
     assert camera[0, 2] == pytest.approx(4.8, abs=1e-6)
 
 
+def test_expectation_decoding_is_the_mean_of_the_scaled_softmax():
+    codec = BoxSimCC3DLabel(input_size=(48, 64), sigma=2.0, root_indices=(0, 1),
+                            decode_mode='expectation', beta=10.0)
+    keypoints = np.array([[[12.3, 40.7], [30.1, 8.4], [20.0, 33.3]]])
+    keypoints_3d = np.concatenate([keypoints, [[[5.0], [5.2], [4.63]]]], -1)
+    encoded = codec.encode(keypoints, None, keypoints_3d)
+    # logits whose softmax(10 x) are the labels: the expectation is the labels' centre
+    logits = [np.log(np.maximum(encoded[f'keypoint_{a}_labels'], 1e-12)) / 10.0 for a in 'xyz']
+    decoded, scores = codec.decode(*logits)
+    assert np.abs(decoded[..., :2] - keypoints).max() < 0.02  # off-bin, unlike the arg-max
+    assert np.abs(decoded[..., 2] - (keypoints_3d[..., 2] - 5.1)).max() < 1e-3
+    assert (scores > 0).all() and (scores <= 1).all()
+    # two equal modes: the expectation sits between them, the arg-max on one
+    z = np.full((1, 1, codec.num_bins[2]), -10.0, np.float32)
+    z[..., [20, 60]] = 1.0
+    x, y = logits[0][:, :1], logits[1][:, :1]
+    middle = codec.depth_bins()[40].item()
+    assert codec.decode(x, y, z)[0][0, 0, 2] == pytest.approx(middle, abs=1e-4)
+    argmax = BoxSimCC3DLabel(input_size=(48, 64), root_indices=(0, 1))
+    assert argmax.decode(x, y, z)[0][0, 0, 2] == pytest.approx(codec.depth_bins()[20].item())
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(sigma=(1.0, 2.0)), 'sigma'),
     (dict(depth_range=0), 'depth_range'),
     (dict(num_depth_bins=1), 'num_depth_bins'),
+    (dict(beta=0), 'beta'),
+    (dict(decode_mode='mean'), 'decode_mode'),
 ])
 def test_bad_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message):
