@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from mmpose.models.heads import RTMWHead
 from mmpose.registry import MODELS
@@ -87,6 +88,12 @@ class RTMW3DSimCCHead(RTMWHead):
         num_depth_bins: z bins (the codec's ``num_bins[2]``).
         axis_weights: weights of the x, y and z KL losses.
         loss_bone: optional :class:`SoftBoneLengthLoss` config (None: off).
+        z_from_appearance: also feed the z classifier the fused lower-level features (the
+            neck's finer level plus the upsampled coarser one) pooled at each keypoint's
+            predicted position (the outer product of its x and y distributions, no gradient
+            into them), projected and added to the keypoint's token. The tokens alone (RTMW3D's head, the default) carry one spatial map per
+            keypoint, which holds where a keypoint is more readily than what it looks like
+            there (shade, width, occlusion: the depth cues).
         Others: as MMPose's ``RTMWHead`` (``in_channels`` of the top level, the lower
         level has half; ``input_size`` is ``(w, h)``).
 
@@ -97,13 +104,18 @@ class RTMW3DSimCCHead(RTMWHead):
     def __init__(self, num_depth_bins: int, axis_weights: Sequence[float] = (1.0, 1.0, 1.0),
                  loss: ConfigType = dict(type='KLDiscretLoss', use_target_weight=True,
                                          beta=10.0, label_softmax=True),
-                 loss_bone: OptConfigType = None, **kwargs) -> None:
+                 loss_bone: OptConfigType = None, z_from_appearance: bool = False,
+                 **kwargs) -> None:
         super().__init__(loss=loss, **kwargs)
         if len(axis_weights) != 3:
             raise ValueError(f'RTMW3DSimCCHead: axis_weights={axis_weights!r}, expected '
                              '(x, y, z) weights')
         self.axis_weights = tuple(float(w) for w in axis_weights)
         self.cls_z = nn.Linear(self.cls_x.in_features, num_depth_bins, bias=False)
+        self.z_appearance = None
+        if z_from_appearance:
+            self.z_appearance = nn.Sequential(
+                nn.Linear(self.final_layer2.in_channels, self.cls_x.in_features), nn.SiLU())
         self.loss_bone = None if loss_bone is None else MODELS.build(loss_bone)
         decoder_bins = getattr(self.decoder, 'num_bins', None)
         expected = (self.cls_x.out_features, self.cls_y.out_features, num_depth_bins)
@@ -112,17 +124,34 @@ class RTMW3DSimCCHead(RTMWHead):
                              f'the head has {expected}; set model.head.num_depth_bins to the '
                              'codec\'s num_depth_bins and input_size/simcc_split_ratio to it')
 
-    def encode(self, feats: Tuple[Tensor, Tensor]) -> Tensor:
-        """RTMW's fusion and HEM (its modules): ``[B, K, hidden_dims]`` keypoint tokens."""
+    def encode(self, feats: Tuple[Tensor, Tensor]) -> Tuple[Tensor, Tensor]:
+        """RTMW's fusion and HEM (its modules): keypoint tokens ``[B, K, hidden_dims]`` and
+        the fused lower level ``[B, C, 2h, 2w]``."""
         enc_b, enc_t = feats
         tokens_t = self.mlp(torch.flatten(self.final_layer(enc_t), 2))
         enc_b = torch.cat([self.conv_dec(self.ps(enc_t)), enc_b], dim=1)
         tokens_b = self.mlp2(torch.flatten(self.final_layer2(enc_b), 2))
-        return self.gau(torch.cat([tokens_t, tokens_b], dim=2))
+        return self.gau(torch.cat([tokens_t, tokens_b], dim=2)), enc_b
 
     def forward(self, feats: Tuple[Tensor, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
-        tokens = self.encode(feats)
-        return self.cls_x(tokens), self.cls_y(tokens), self.cls_z(tokens)
+        tokens, fused = self.encode(feats)
+        pred_x, pred_y = self.cls_x(tokens), self.cls_y(tokens)
+        if self.z_appearance is not None:
+            tokens = tokens + self.z_appearance(self.pool_at_keypoints(fused, pred_x, pred_y))
+        return pred_x, pred_y, self.cls_z(tokens)
+
+    def pool_at_keypoints(self, fused: Tensor, pred_x: Tensor, pred_y: Tensor) -> Tensor:
+        """``[B, C, h, w]`` features averaged under each keypoint's predicted position
+        (``softmax(beta * logits)`` per axis, summed into the feature grid's cells; no
+        gradient) -> ``[B, K, C]``."""
+        beta = getattr(self.loss_module, 'beta', 1.0)
+        height, width = fused.shape[-2:]
+        with torch.no_grad():
+            cells_x = F.adaptive_avg_pool1d((pred_x * beta).softmax(-1), width)
+            cells_y = F.adaptive_avg_pool1d((pred_y * beta).softmax(-1), height)
+            weights = cells_y.unsqueeze(-1) * cells_x.unsqueeze(-2)  # [B, K, h, w]
+            weights = weights / weights.sum((-2, -1), keepdim=True).clamp(min=1e-12)
+        return torch.einsum('bkhw,bchw->bkc', weights, fused)
 
     def predict(self, feats, batch_data_samples: OptSampleList,
                 test_cfg: OptConfigType = {}) -> InstanceList:

@@ -84,6 +84,29 @@ def test_head_output_shapes_and_predictions():
     assert np.abs(preds[0].keypoints[..., 2]).max() <= depth_range + 1e-6
 
 
+def test_z_from_appearance_reads_the_features_where_the_keypoint_is():
+    head = tiny_head(z_from_appearance=True)
+    x, y, z = head((torch.randn(2, 32, 8, 6), torch.randn(2, 64, 4, 3)))
+    assert z.shape == (2, 133, 193)
+    fused = torch.randn(1, 48, 8, 6)  # [B, C, h, w]: cells of 32 x-bins and 32 y-bins
+    pred_x, pred_y = torch.full((1, 2, 192), -5.0), torch.full((1, 2, 256), -5.0)
+    pred_x[0, 0, 70], pred_y[0, 0, 100] = 5.0, 5.0   # keypoint 0 in cell (row 3, column 2)
+    pred_x[0, 1, 10:22], pred_y[0, 1, 0] = 5.0, 5.0  # keypoint 1 spread over column 0's bins
+    pooled = head.pool_at_keypoints(fused, pred_x, pred_y)
+    assert pooled.shape == (1, 2, 48)
+    assert torch.allclose(pooled[0, 0], fused[0, :, 3, 2], atol=1e-3)
+    assert torch.allclose(pooled[0, 1], fused[0, :, 0, 0], atol=1e-3)
+
+
+def test_z_loss_sends_no_gradient_through_the_predicted_position():
+    head = tiny_head(z_from_appearance=True)
+    feats = (torch.randn(2, 32, 8, 6), torch.randn(2, 64, 4, 3))
+    _, _, z = head(feats)
+    z.sum().backward()
+    assert head.cls_x.weight.grad is None and head.cls_y.weight.grad is None
+    assert head.z_appearance[0].weight.grad.abs().sum() > 0
+
+
 def test_head_checks_the_decoder_bins():
     with pytest.raises(ValueError, match='num_depth_bins'):
         RTMW3DSimCCHead(num_depth_bins=100, in_channels=64, out_channels=133,
