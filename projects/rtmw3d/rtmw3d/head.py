@@ -91,9 +91,10 @@ class RTMW3DSimCCHead(RTMWHead):
         z_from_appearance: also feed the z classifier the fused lower-level features (the
             neck's finer level plus the upsampled coarser one) pooled at each keypoint's
             predicted position (the outer product of its x and y distributions, no gradient
-            into them), projected and added to the keypoint's token. The tokens alone (RTMW3D's head, the default) carry one spatial map per
-            keypoint, which holds where a keypoint is more readily than what it looks like
-            there (shade, width, occlusion: the depth cues).
+            into them), projected and added to the keypoint's token. The tokens alone
+            (RTMW3D's head, the default) carry one spatial map per keypoint, which holds
+            where a keypoint is more readily than what it looks like there (shade, width,
+            occlusion: the depth cues).
         Others: as MMPose's ``RTMWHead`` (``in_channels`` of the top level, the lower
         level has half; ``input_size`` is ``(w, h)``).
 

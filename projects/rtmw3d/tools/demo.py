@@ -1,13 +1,13 @@
 """RTMW3D on a CPU: synthetic H3WB-format data -> train the tiny RTMW3D -> MPJPE against two
 baselines -> table and picture.
 
-    python projects/rtmw3d/tools/demo.py [--out results/rtmw3d] [--data data/rtmw3d] [--procs P]
+    python projects/rtmw3d/tools/demo.py [--out results/rtmw3d] [--data data/rtmw3d]
 
 1. writes synthetic H3WB-format data once (cached under --data): 3-D whole-body stick figures
    seen by four H3.6M-like cameras, read by MMPose's H36MWholeBodyDataset;
 2. trains the tiny config (configs/rtmw3d-tiny_*.py) from random init, and the same config with
-   the z loss weight 0 (baseline: x and y train, z stays untrained), each in --procs CPU
-   processes that share the config's batch (default 2 on a machine with 2+ cores, no GPU);
+   the z loss weight 0 (baseline: x and y train, z stays untrained), side by side: one process
+   each (half the cores each), on the config's whole batch;
 3. evaluates both on the validation subject (S7) with MMPose's MPJPE, root-relative (root: the
    hips' midpoint), in metres, next to the training set's mean pose (root-aligned) as a
    second baseline;
@@ -42,9 +42,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
     parser.add_argument('--epochs', type=int, default=None, help='override the schedule')
     parser.add_argument('--num-pictures', type=int, default=4)
-    parser.add_argument('--procs', type=int, default=None,
-                        help='training processes (default: 2 with >= 2 cores and no GPU, else '
-                        '1); more than one train on the CPU and share the config\'s batch')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, as in MMPose tools/train.py')
     args = parser.parse_args()
@@ -52,8 +49,6 @@ def parse_args() -> argparse.Namespace:
         parser.error('--train-poses/--val-poses/--num-pictures must be >= 1, --size >= 64')
     if args.epochs is not None and args.epochs < 1:
         parser.error('--epochs must be >= 1')
-    if args.procs is not None and args.procs < 1:
-        parser.error('--procs must be >= 1')
     return args
 
 
@@ -166,23 +161,14 @@ def main() -> None:
     args = parse_args()
     start = time.time()
     print(dr.machine_line())
-    full_cfg = build_config(args, args.data, 'rtmw3d-tiny')
-    procs = args.procs or dr.default_procs()
-    if full_cfg.train_dataloader.batch_size % procs:  # checked before the data generation
-        raise SystemExit(f'--procs {procs} must divide train_dataloader.batch_size='
-                         f'{full_cfg.train_dataloader.batch_size}')
     data_dir = prepare_data(args.data, args.train_poses, args.val_poses, args.size)
-    rows = []
     full_cfg = build_config(args, data_dir, 'rtmw3d-tiny')
-    results = {}
-    for name, z_weight, label in (('rtmw3d-tiny', 1.0, 'RTMW3D-tiny'),
-                                  ('rtmw3d-tiny_no-z-loss', 0.0, 'same, z loss weight 0')):
-        cfg = full_cfg if z_weight == 1.0 else build_config(args, data_dir, name, z_weight)
-        result = dr.train_and_test(cfg, procs)
-        results[name] = result
-        rows.append(dict(model=label, **{k: result.metrics[k] for k in
-                                         ('MPJPE', 'P-MPJPE', 'MPJPE_body')},
-                         minutes=result.minutes))
+    models = (('RTMW3D-tiny', full_cfg),
+              ('same, z loss weight 0', build_config(args, data_dir, 'rtmw3d-tiny_no-z-loss',
+                                                     z_weight=0.0)))
+    results = dr.train_and_test_side_by_side([cfg for _, cfg in models])
+    rows = [dict(model=label, **{k: result.metrics[k] for k in ('MPJPE', 'P-MPJPE', 'MPJPE_body')},
+                 minutes=result.minutes) for (label, _), result in zip(models, results)]
     baseline = mean_pose_baseline(full_cfg)
     rows.append(dict(model='training-set mean pose', MPJPE=baseline['MPJPE'],
                      **{'P-MPJPE': baseline['P-MPJPE'], 'MPJPE_body': baseline['MPJPE_body']}))
@@ -190,12 +176,13 @@ def main() -> None:
     note = (f'Val: subject S7, {4 * args.val_poses} images; errors in metres, root-relative '
             '(root: the hips\' midpoint), MPJPE over 133 keypoints (MPJPE_body: the 17 body '
             f'points). RTMW3D-tiny / mean pose MPJPE = {ratio:.2f}. Trained from random init. '
-            f'Training in {procs} process(es). Total {(time.time() - start) / 60:.1f} min '
+            'The two models trained side by side, one process each. Total '
+            f'{(time.time() - start) / 60:.1f} min '
             f'on {dr.machine_line()}.')
     table = dr.write_table(args.out, rows, note=note)
     count = min(args.num_pictures, 4 * args.val_poses)
     indices = [int(i) for i in np.linspace(0, 4 * args.val_poses - 1, count)]
-    picture = draw(full_cfg, predict(full_cfg, results['rtmw3d-tiny'].checkpoint, indices),
+    picture = draw(full_cfg, predict(full_cfg, results[0].checkpoint, indices),
                    args.out)
     print(table.read_text())
     print(f'wrote {table} and {picture}; {(time.time() - start) / 60:.1f} min in all')
