@@ -6,8 +6,8 @@ baselines -> table and picture.
 1. writes synthetic H3WB-format data once (cached under --data): 3-D whole-body stick figures
    seen by four H3.6M-like cameras, read by MMPose's H36MWholeBodyDataset;
 2. trains the tiny config (configs/rtmw3d-tiny_*.py) from random init, and the same config with
-   the z loss weight 0 (baseline: x and y train, z stays untrained), side by side: one process
-   each (half the cores each), on the config's whole batch;
+   the z loss weight 0 (baseline: x and y train; the untrained z bins decode near the root's
+   depth), side by side: one process each (half the cores each), on the config's whole batch;
 3. evaluates both on the validation subject (S7) with MMPose's MPJPE, root-relative (root: the
    hips' midpoint), in metres, next to the training set's mean pose (root-aligned) as a
    second baseline;
