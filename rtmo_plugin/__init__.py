@@ -9,6 +9,7 @@ Importing the package registers, in MMPose's registries:
   checkpoint of another keypoint set)
 - ``OPTIM_WRAPPER_CONSTRUCTORS``: ``MergedGroupsOptimWrapperConstructor`` (few parameter
   groups)
+- ``DATASETS``: ``CocoWholeBodyBottomupDataset`` (COCO-WholeBody for bottom-up pipelines)
 - reliability (docs/reliability.md): ``OPTIM_WRAPPERS`` ``FiniteOptimWrapper`` /
   ``FiniteAmpOptimWrapper`` (skip non-finite steps), ``HOOKS`` ``NonFiniteLossHook``,
   ``DataCheckHook``, ``InputSizeCheckHook`` and ``RandomStateHook`` (resume = straight run)
@@ -29,6 +30,7 @@ from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
 from . import checkpoint, registry  # noqa: F401, E402
 from .codecs import BoxSimCCLabel  # noqa: E402
 from .data_checks import DataCheckHook, InputSizeCheckHook  # noqa: E402
+from .datasets import CocoWholeBodyBottomupDataset  # noqa: E402
 from .engine import (  # noqa: E402
     ChannelsLastHook,
     FiniteAmpOptimWrapper,
@@ -46,7 +48,8 @@ from .models import MLECoordLoss, RTMOPoseHead  # noqa: E402
 MODULE2PACKAGE.setdefault('rtmo_plugin', 'rtmo_plugin.mim_anchor')
 
 __version__ = '0.1.0'
-__all__ = ['BoxSimCCLabel', 'ChannelsLastHook', 'KeypointMetainfoCheckHook', 'MLECoordLoss',
+__all__ = ['BoxSimCCLabel', 'ChannelsLastHook', 'CocoWholeBodyBottomupDataset',
+           'KeypointMetainfoCheckHook', 'MLECoordLoss',
            'MergedGroupsOptimWrapperConstructor', 'RTMOPoseHead', '__version__',
            'DataCheckHook', 'FiniteAmpOptimWrapper', 'FiniteOptimWrapper', 'InputSizeCheckHook',
            'KeypointFinetuneHook',

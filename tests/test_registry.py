@@ -30,7 +30,9 @@ PLUGIN_NAMES = {('KEYPOINT_CODECS', 'BoxSimCCLabel'), ('MODELS', 'RTMOPoseHead')
                 ('HOOKS', 'NonFiniteLossHook'), ('HOOKS', 'RandomStateHook'),
                 ('HOOKS', 'DataCheckHook'), ('HOOKS', 'InputSizeCheckHook'),
                 # fine-tuning onto another keypoint set (docs/configs.md)
-                ('HOOKS', 'KeypointFinetuneHook')}
+                ('HOOKS', 'KeypointFinetuneHook'),
+                # COCO-WholeBody for bottom-up pipelines (configs/rtmo/wholebody)
+                ('DATASETS', 'CocoWholeBodyBottomupDataset')}
 
 
 def test_import_registers_plugin_names_and_leaves_mmpose_untouched():

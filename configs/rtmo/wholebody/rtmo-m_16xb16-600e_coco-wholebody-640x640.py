@@ -8,7 +8,9 @@ _base_ = ['../coco/rtmo-m_16xb16-600e_coco-640x640.py']
 metafile = 'configs/_base_/datasets/coco_wholebody.py'  # the one source of the 133 keypoints
 data_root = 'data/'
 
-dataset = dict(type='CocoWholeBodyDataset', metainfo=dict(from_file=metafile))
+# MMPose's CocoWholeBodyDataset with array category ids, which the second stage's
+# FilterAnnotations indexes (rtmo_plugin/datasets.py)
+dataset = dict(type='CocoWholeBodyBottomupDataset', metainfo=dict(from_file=metafile))
 train_dataloader = dict(dataset=dict(
     dataset, ann_file='coco/annotations/coco_wholebody_train_v1.0.json'))
 val_dataloader = dict(dataset=dict(

@@ -37,10 +37,11 @@ def test_the_configs_compare_like_for_like(data_dir, tmp_path):
     assert rtmw.model.head.decoder.type == 'BoxSimCCLabel'
     assert rtmw.test_dataloader.dataset.bbox_file is None  # ground-truth boxes
     assert rtmw.model.test_cfg.flip_test is False  # left and right differ by colour
+    assert rtmo.train_dataloader.dataset.type == 'CocoWholeBodyBottomupDataset'
+    assert rtmw.train_dataloader.dataset.type == 'CocoWholeBodyDataset'
     for cfg in (rtmo, rtmw):
         assert cfg.model.backbone.init_cfg is None  # random init, no download
         assert cfg.test_evaluator.type == 'CocoWholeBodyMetric'
-        assert cfg.train_dataloader.dataset.type == 'CocoWholeBodyDataset'
     # the same images, batch and number of epochs: the same number of steps
     for key in ('train_dataloader.batch_size', 'train_cfg.max_epochs',
                 'train_dataloader.dataset.data_root', 'train_dataloader.dataset.ann_file',

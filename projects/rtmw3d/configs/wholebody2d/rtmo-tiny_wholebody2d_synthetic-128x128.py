@@ -18,16 +18,14 @@ stage2_epoch = 7  # RTMO's second stage from a third of the schedule, as the dem
 train_batch_size = 8
 
 codec = dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)
-# no flips: the figures' left limbs are warm and right limbs cool, a mirror would swap that.
-# No FilterAnnotations: MMPose 1.3.2's CocoWholeBodyDataset keeps `category_id` as a list in
-# bottom-up mode, which that transform cannot index (the full config's Mosaic makes it an
-# array first); with one figure per image, inside the frame, there is nothing to filter.
+# no flips: the figures' left limbs are warm and right limbs cool, a mirror would swap that
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='BottomupRandomAffine', input_size=input_size, shift_factor=0.1,
          rotate_factor=10, scale_factor=(0.75, 1.25), pad_val=114, distribution='uniform',
          bbox_keep_corner=False, clip_border=True),
     dict(type='YOLOXHSVRandomAug'),
+    dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs'),
 ]
