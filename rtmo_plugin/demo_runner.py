@@ -98,7 +98,7 @@ def train(cfg, procs: int = 1) -> Path:
     """
     if procs == 1:
         from mmengine.runner import Runner
-        runner = Runner.from_cfg(cfg)
+        runner = Runner.from_cfg(_own_visualizer(cfg))
         runner.train()
         return Path(runner.log_dir) / 'vis_data' / 'scalars.json'
     batch_size = cfg.train_dataloader.batch_size
@@ -126,6 +126,17 @@ def train(cfg, procs: int = 1) -> Path:
     return new.pop()
 
 
+def _own_visualizer(cfg):
+    """A copy of ``cfg`` whose Runner gets a visualizer of its own: mmengine hands a second
+    Runner in the same process the first one's visualizer when the configs name it alike
+    (MMPose's do), and the second run then logs into the first one's files. Without a name
+    the Runner names it after its experiment."""
+    cfg = copy.deepcopy(cfg)
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer.pop('name', None)
+    return cfg
+
+
 def last_checkpoint(work_dir) -> Path:
     """The checkpoint mmengine's CheckpointHook saved last in ``work_dir``."""
     marker = Path(work_dir) / 'last_checkpoint'
@@ -138,7 +149,7 @@ def last_checkpoint(work_dir) -> Path:
 def test(cfg, checkpoint) -> Dict[str, float]:
     """Tests ``checkpoint`` with ``cfg``'s test loader and evaluator; returns the metrics."""
     from mmengine.runner import Runner
-    cfg = copy.deepcopy(cfg)
+    cfg = _own_visualizer(cfg)
     cfg.load_from = str(checkpoint)
     return dict(Runner.from_cfg(cfg).test())
 

@@ -111,9 +111,6 @@ def build_config(name: str, data_dir: Path, work_dir: Path,
     if epochs is not None:
         set_epochs(cfg, epochs)
     cfg.work_dir = str(work_dir)
-    # each Runner its own visualizer (named after its experiment): mmengine hands a second
-    # Runner in this process the first one's instance of the same name, with its log files
-    cfg.visualizer.pop('name', None)
     return cfg
 
 
