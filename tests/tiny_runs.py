@@ -60,6 +60,7 @@ def make_tiny_data(shared: Path, out: Path) -> dict:
         CocoDataset=str(coco_dir / 'person_keypoints.json'),
         CrowdPoseDataset=str(crowdpose),
         CocoWholeBodyDataset=str(shared / 'coco-wholebody-mini' / 'coco_wholebody.json'),
+        CocoWholeBodyBottomupDataset=str(shared / 'coco-wholebody-mini' / 'coco_wholebody.json'),
         custom=str(custom))
 
 
