@@ -31,6 +31,7 @@ import numpy as np
 
 from . import PERSON_AREA_RATIO, background, random_pose
 
+VERSION = 2  # bump when the figures, cameras or rendering change: the tools cache by it
 NUM_KEYPOINTS = 133
 BODY, FEET, FACE = slice(0, 17), slice(17, 23), slice(23, 91)
 LEFT_HAND, RIGHT_HAND = slice(91, 112), slice(112, 133)

@@ -31,7 +31,8 @@ TRAIN_SUBJECTS = ('S1', 'S5', 'S6')
 VAL_SUBJECTS = ('S7',)
 ACTIONS = ('Directions', 'Discussion', 'Greeting', 'Posing', 'Waiting', 'Walking')
 ANN_FILE = 'annotation_body3d/h3wb_train_bbox.npz'
-VERSION = 2  # bump when images or labels change: the demo caches by it
+# the demo caches by it: the figures' version (rendering), then this writer's (its files)
+VERSION = f'{wb.VERSION}.1'
 
 
 def _camera_metadata(camera: wb.Camera) -> dict:

@@ -64,10 +64,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def prepare_data(root: Path, num_train: int, num_val: int, size: int = IMAGE_SIZE) -> Path:
     """The synthetic COCO-WholeBody train and val splits under ``root``, written once per
-    (size, counts); later runs reuse them."""
-    from rtmo_plugin.synthetic.wholebody import write_coco_wholebody_split
+    (generator version, size, counts); later runs reuse them."""
+    from rtmo_plugin.synthetic.wholebody import VERSION, write_coco_wholebody_split
 
-    data_dir = root / f'size{size}-train{num_train}-val{num_val}-seed0'
+    data_dir = root / f'v{VERSION}-size{size}-train{num_train}-val{num_val}-seed0'
     for split, count in (('train', num_train), ('val', num_val)):
         ann_file = data_dir / 'annotations' / f'coco_wholebody_{split}.json'
         if ann_file.is_file():
