@@ -47,8 +47,9 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
         root_indices: keypoints whose mean is the root.
         normalize: scale Gaussian labels to unit area in bin units.
         decode_mode: ``'argmax'`` (SimCC: the most likely bin on each axis) or
-            ``'expectation'`` (the mean position under ``softmax(beta * logits)``, which
-            minimises the expected squared error, the quantity MPJPE averages).
+            ``'expectation'`` (the mean position under ``softmax(beta * logits)``: it
+            minimises the expected squared error, and where a distribution has two modes it
+            lies between them while the arg-max picks one).
         beta: logit scale of the expectation's softmax; match the loss's ``beta``
             (``KLDiscretLoss(beta=10)`` in RTMW's configs).
 
