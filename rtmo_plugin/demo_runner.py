@@ -69,6 +69,20 @@ def machine_line() -> str:
     return f'{model}, {usable_cores()} cores, flags: {" ".join(present)}'
 
 
+def cached_splits(data_dir, ann_name: str, counts: Mapping[str, int], write) -> Path:
+    """Writes each split of ``counts`` (``{split: images}``) with ``write(split, count)``
+    unless ``data_dir/annotations/<ann_name with {split}>`` exists; returns ``data_dir``."""
+    data_dir = Path(data_dir)
+    for split, count in counts.items():
+        ann_file = data_dir / 'annotations' / ann_name.format(split=split)
+        if ann_file.is_file():
+            print(f'using cached {split} split: {ann_file}')
+        else:
+            print(f'generating {count} synthetic {split} images in {data_dir}')
+            write(split, count)
+    return data_dir
+
+
 def synthetic_coco(root, num_train: int, num_val: int, size: int, masks: bool = False) -> Path:
     """The synthetic COCO-keypoints set (:mod:`rtmo_plugin.synthetic`, seed 0) under ``root``,
     generated once per (generator version, size, counts, masks); later calls reuse it."""
@@ -76,14 +90,25 @@ def synthetic_coco(root, num_train: int, num_val: int, size: int, masks: bool = 
 
     suffix = '-masks' if masks else ''
     data_dir = Path(root) / f'v{VERSION}-size{size}-train{num_train}-val{num_val}{suffix}-seed0'
-    for split, count in (('train', num_train), ('val', num_val)):
-        ann_file = data_dir / 'annotations' / f'person_keypoints_{split}.json'
-        if ann_file.is_file():
-            print(f'using cached {split} split: {ann_file}')
-        else:
-            print(f'generating {count} synthetic {split} images in {data_dir}')
-            write_split(data_dir, split, count, size, seed=0, masks=masks)
-    return data_dir
+    return cached_splits(data_dir, 'person_keypoints_{split}.json',
+                         dict(train=num_train, val=num_val),
+                         lambda split, count: write_split(data_dir, split, count, size, seed=0,
+                                                          masks=masks))
+
+
+def set_epochs(cfg, epochs: int) -> None:
+    """Stretches ``cfg``'s schedule to ``epochs`` (in place): the loop, the last scheduler
+    (its end and ``T_max``), the checkpoint interval and an ``RTMOModeSwitchHook``'s stage
+    epochs at the same fractions of the schedule. The validation interval is the caller's."""
+    old = cfg.train_cfg.max_epochs
+    cfg.train_cfg.max_epochs = epochs
+    last = cfg.param_scheduler[-1]
+    last.update(end=epochs, T_max=epochs - last.get('begin', 0))
+    cfg.default_hooks.checkpoint.interval = epochs
+    for hook in cfg.get('custom_hooks', []):
+        if hook.type == 'RTMOModeSwitchHook':
+            hook.epoch_attributes = {max(1, round(e * epochs / old)): attributes
+                                     for e, attributes in hook.epoch_attributes.items()}
 
 
 def train(cfg, procs: int = 1) -> Path:

@@ -58,6 +58,8 @@ def _get(cfg, key):
 def test_set_epochs_moves_the_schedule_and_the_stage_switch(data_dir, tmp_path):
     rtmo, rtmw = (tool.build_config(name, data_dir, tmp_path, epochs=10) for name in NAMES)
     assert rtmo.train_cfg.max_epochs == rtmw.train_cfg.max_epochs == 10
+    assert rtmo.train_cfg.val_interval == rtmw.train_cfg.val_interval == 10
+    assert rtmo.default_hooks.checkpoint.interval == rtmw.default_hooks.checkpoint.interval == 10
     assert (rtmo.param_scheduler[-1].end, rtmo.param_scheduler[-1].T_max) == (10, 9)
     assert (rtmw.param_scheduler[-1].end, rtmw.param_scheduler[-1].T_max) == (10, 10)
     switch = next(h for h in rtmo.custom_hooks if h.type == 'RTMOModeSwitchHook')

@@ -72,9 +72,8 @@ def build_config(args: argparse.Namespace, data_dir: Path, name: str,
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
         loader.dataset.data_root = str(data_dir) + '/'
     if args.epochs is not None:
-        cfg.train_cfg.max_epochs = cfg.train_cfg.val_interval = args.epochs
-        cfg.param_scheduler[-1].update(end=args.epochs, T_max=args.epochs)
-        cfg.default_hooks.checkpoint.interval = args.epochs
+        dr.set_epochs(cfg, args.epochs)
+        cfg.train_cfg.val_interval = args.epochs
     axis = list(cfg.model.head.axis_weights)
     cfg.model.head.axis_weights = (axis[0], axis[1], axis[2] * z_weight)
     cfg.merge_from_dict(args.cfg_options)

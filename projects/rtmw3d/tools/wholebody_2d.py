@@ -68,28 +68,10 @@ def prepare_data(root: Path, num_train: int, num_val: int, size: int = IMAGE_SIZ
     from rtmo_plugin.synthetic.wholebody import VERSION, write_coco_wholebody_split
 
     data_dir = root / f'v{VERSION}-size{size}-train{num_train}-val{num_val}-seed0'
-    for split, count in (('train', num_train), ('val', num_val)):
-        ann_file = data_dir / 'annotations' / f'coco_wholebody_{split}.json'
-        if ann_file.is_file():
-            print(f'using cached {split} split: {ann_file}')
-        else:
-            print(f'generating {count} synthetic whole-body {split} images in {data_dir}')
-            write_coco_wholebody_split(data_dir, split, count, image_size=size, seed=0)
-    return data_dir
-
-
-def set_epochs(cfg: Config, epochs: int) -> None:
-    """Shortens or lengthens ``cfg``'s schedule to ``epochs`` (in place): the loop, the last
-    (cosine) scheduler, the checkpoint, and RTMO's stage switch at the same fraction."""
-    old = cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = cfg.train_cfg.val_interval = epochs
-    cosine = cfg.param_scheduler[-1]
-    cosine.update(end=epochs, T_max=epochs - cosine.begin)
-    cfg.default_hooks.checkpoint.interval = epochs
-    for hook in cfg.custom_hooks:
-        if hook.type == 'RTMOModeSwitchHook':
-            hook.epoch_attributes = {max(1, round(e * epochs / old)): attributes
-                                     for e, attributes in hook.epoch_attributes.items()}
+    return dr.cached_splits(data_dir, 'coco_wholebody_{split}.json',
+                            dict(train=num_train, val=num_val),
+                            lambda split, count: write_coco_wholebody_split(
+                                data_dir, split, count, image_size=size, seed=0))
 
 
 def build_config(name: str, data_dir: Path, work_dir: Path,
@@ -109,7 +91,8 @@ def build_config(name: str, data_dir: Path, work_dir: Path,
         evaluator.ann_file = str(data_dir / 'annotations/coco_wholebody_val.json')
     cfg.test_evaluator.outfile_prefix = str(work_dir / 'val')  # keeps val.keypoints.json
     if epochs is not None:
-        set_epochs(cfg, epochs)
+        dr.set_epochs(cfg, epochs)
+        cfg.train_cfg.val_interval = epochs
     cfg.work_dir = str(work_dir)
     return cfg
 
