@@ -62,9 +62,7 @@ def build_config(path: Path, data_dir: Path, work_dir: Path, epochs) -> Config:
     for evaluator in (*cfg.val_evaluator, *cfg.test_evaluator):
         evaluator.ann_file = str(data_dir / 'annotations/person_keypoints_val.json')
     if epochs is not None:
-        cfg.train_cfg.max_epochs = epochs
-        cfg.param_scheduler[-1].update(end=epochs, T_max=epochs)
-        cfg.default_hooks.checkpoint.interval = epochs
+        dr.set_epochs(cfg, epochs)
     # no validation while training: the test after it is the evaluation
     cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
     cfg.work_dir = str(work_dir)
