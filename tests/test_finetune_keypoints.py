@@ -69,7 +69,8 @@ def _seven_keypoint_files(ann_dir: Path) -> dict:
 def _config(data_dir: Path, work_dir: Path, epochs: int, seven: dict | None = None):
     """The demo model at 64x64 on the synthetic set (17 keypoints, or the 7 of ``seven``)."""
     base = load_config(DEMO_CONFIG)
-    # the COCO recipe's lr: 160 pretraining steps need it (the 36-epoch demo runs at 0.002)
+    # every run here at the COCO recipe's lr: 160 pretraining steps are too few at the 36-epoch
+    # demo's 0.002
     base.optim_wrapper.optimizer.lr = 0.004
     ann_dir = data_dir / 'annotations'
     val_file = str(ann_dir / 'person_keypoints_val.json')

@@ -57,9 +57,8 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=6, dynamic_intervals=None)
 # at seed 1; docs/training_from_scratch.md).
 # fewer parameter groups and a fused AdamW kernel: the same update, 50 ms less per CPU step.
 # lr 0.002, half the COCO recipe's 0.004 (set there for a batch of 256, here 8): at 0.004 the
-# val AP tracked the cosine decay (AP at epoch 24: 0.44 with 36 epochs, 0.25 with 48) and the
-# final AP depended on the seed (0.505 / 0.589 / 0.435 for seeds 0-2); at 0.002 it ends at
-# 0.612 / 0.562 / 0.610 (docs/training_from_scratch.md)
+# val AP tracked the cosine decay and the final AP depended on the seed (the per-seed numbers
+# of both are in docs/training_from_scratch.md)
 optim_wrapper = dict(
     constructor='MergedGroupsOptimWrapperConstructor',
     optimizer=dict(lr=0.002, fused=True),
