@@ -29,10 +29,11 @@ def test_cached_splits_writes_only_the_missing_split(tmp_path):
 def test_set_epochs_stretches_the_loop_scheduler_checkpoint_and_stage_switch():
     cfg = Config.fromfile(str(REPO / 'configs/demo/rtmo-demo_synthetic-128x128.py'))
     val_interval = cfg.train_cfg.val_interval
-    dr.set_epochs(cfg, 18)  # half of the demo's 36 epochs
-    assert cfg.train_cfg.max_epochs == 18 and cfg.train_cfg.val_interval == val_interval
+    assert cfg.train_cfg.max_epochs == 44
+    dr.set_epochs(cfg, 11)  # a quarter of the demo's 44 epochs
+    assert cfg.train_cfg.max_epochs == 11 and cfg.train_cfg.val_interval == val_interval
     cosine = cfg.param_scheduler[-1]
-    assert (cosine.begin, cosine.end, cosine.T_max) == (1, 18, 17)
-    assert cfg.default_hooks.checkpoint.interval == 18
+    assert (cosine.begin, cosine.end, cosine.T_max) == (1, 11, 10)
+    assert cfg.default_hooks.checkpoint.interval == 11
     switch = next(h for h in cfg.custom_hooks if h.type == 'RTMOModeSwitchHook')
-    assert list(switch.epoch_attributes) == [6]  # epoch 12 of 36
+    assert list(switch.epoch_attributes) == [4]  # epoch 15 of 44
