@@ -1,7 +1,7 @@
 # One-stage whole-body RTMO, tiny, for 2 CPU cores: the plugin's whole-body RTMO-m config (133
 # COCO-WholeBody keypoints, CocoWholeBodyMetric) scaled down as the plugin's demo config
 # (configs/demo/rtmo-demo_synthetic-128x128.py) scales RTMO-t: CSPDarknet deepen 0.33 / widen
-# 0.25, a 128-d encoder, 128x128 input, the demo's pipelines, lr, warm-up, fixed MLE deviations
+# 0.25, a 128-d encoder, 128x128 input, the demo's pipelines, warm-up, fixed MLE deviations
 # and CPU helpers. Trained from random init on the whole-body synthetic figures that
 # projects/rtmw3d/tools/wholebody_2d.py writes (one figure per image). Compared there with the
 # top-down rtmw-tiny_wholebody2d_synthetic-128x96.py on the same images.
@@ -52,7 +52,9 @@ test_evaluator = val_evaluator
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs, dynamic_intervals=None)
 auto_scale_lr = dict(base_batch_size=train_batch_size)
 # the demo's optimiser: the encoder at the full lr, the DCC's deviation head fixed (from
-# scratch a learned deviation widens the targets instead of localising), merged groups
+# scratch a learned deviation widens the targets instead of localising), merged groups; at the
+# COCO recipe's lr, the one the project README's numbers were measured with (the synthetic
+# demo's is 0.002)
 optim_wrapper = dict(
     constructor='MergedGroupsOptimWrapperConstructor',
     optimizer=dict(lr=0.004, fused=True),
