@@ -37,3 +37,18 @@ def test_set_epochs_stretches_the_loop_scheduler_checkpoint_and_stage_switch():
     assert cfg.default_hooks.checkpoint.interval == 11
     switch = next(h for h in cfg.custom_hooks if h.type == 'RTMOModeSwitchHook')
     assert list(switch.epoch_attributes) == [4]  # epoch 15 of 44
+
+
+def test_demo_epochs_option_stretches_the_schedule_and_validates_four_times(tmp_path):
+    import argparse
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('demo', REPO / 'tools' / 'demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    args = argparse.Namespace(epochs=11, cfg_options={}, out=tmp_path)
+    cfg = demo.build_config(Config.fromfile(str(demo.CONFIG)), args, tmp_path / 'data')
+    assert cfg.train_cfg.max_epochs == 11 and cfg.train_cfg.val_interval == 2
+    assert cfg.param_scheduler[-1].end == 11 and cfg.default_hooks.checkpoint.interval == 11
+    switch = next(h for h in cfg.custom_hooks if h.type == 'RTMOModeSwitchHook')
+    assert list(switch.epoch_attributes) == [4]  # the second stage still a third of the way in
+    assert cfg.train_dataloader.dataset.data_root == f'{tmp_path}/data/'

@@ -37,7 +37,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--data', type=Path, default=REPO / 'data/synthetic')
     parser.add_argument('--train-images', type=int, default=400)
     parser.add_argument('--val-images', type=int, default=50)
-    parser.add_argument('--epochs', type=int, default=None, help='override the schedule')
+    parser.add_argument('--epochs', type=int, default=None,
+                        help='train N epochs: the cosine, the checkpoint and the second '
+                             'stage stretched to them, validating every N // 4')
     parser.add_argument('--num-pictures', type=int, default=6, help='val images to draw (>= 1)')
     parser.add_argument('--procs', type=int, default=None,
                         help='training processes (default: 2 with >= 2 cores and no GPU, else '
@@ -59,10 +61,8 @@ def build_config(cfg: Config, args: argparse.Namespace, data_dir: Path) -> Confi
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
         evaluator.ann_file = str(data_dir / 'annotations/person_keypoints_val.json')
     if args.epochs is not None:
-        cfg.train_cfg.max_epochs = args.epochs
+        dr.set_epochs(cfg, args.epochs)
         cfg.train_cfg.val_interval = max(1, args.epochs // 4)
-        cfg.param_scheduler[-1].update(T_max=args.epochs - 1, end=args.epochs)
-        cfg.default_hooks.checkpoint.interval = args.epochs
     cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = str(args.out / 'work')
     return cfg
