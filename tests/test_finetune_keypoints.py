@@ -69,7 +69,7 @@ def _seven_keypoint_files(ann_dir: Path) -> dict:
 def _config(data_dir: Path, work_dir: Path, epochs: int, seven: dict | None = None):
     """The demo model at 64x64 on the synthetic set (17 keypoints, or the 7 of ``seven``)."""
     base = load_config(DEMO_CONFIG)
-    # every run here at the COCO recipe's lr: 160 pretraining steps are too few at the 36-epoch
+    # every run here at the COCO recipe's lr: 160 pretraining steps are too few at the 44-epoch
     # demo's 0.002
     base.optim_wrapper.optimizer.lr = 0.004
     ann_dir = data_dir / 'annotations'
