@@ -1,4 +1,6 @@
-"""Test shorthands over :mod:`rtmo_plugin.builders` (models without downloads, real batches)."""
+"""Test shorthands over :mod:`rtmo_plugin.builders` (models without downloads, real batches)
+and the scripts under tools/."""
+import importlib.util
 from pathlib import Path
 
 from rtmo_plugin.builders import (  # noqa: F401  (re-exported for the tests)
@@ -19,3 +21,11 @@ def real_batch(coco_dir: Path, input_size=(320, 320), num_images=2, heatmap_mask
 def val_batch(coco_dir: Path, input_size=(320, 320), num_images=2):
     """Test batch of real COCO images through RTMO's val pipeline."""
     return coco_batch(coco_dir, val_pipeline(input_size), range(num_images), test_mode=True)
+
+
+def load_tool(name: str):
+    """The script ``tools/<name>.py`` as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,24 +1,13 @@
 """Smoke test of tools/benchmark.py: tiny inputs, one repeat; checks the table, not speed."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from helpers import load_tool
 from rtmo_plugin.benchmark import conv_gflop, time_in_turns
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location('benchmark', REPO / 'tools' / 'benchmark.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
 def test_benchmark_runs_and_reports_every_row(coco_mini, tmp_path, capsys):
-    benchmark = load_benchmark()
+    benchmark = load_tool('benchmark')
     out = tmp_path / 'table.md'
     rows = benchmark.main(['--data', str(coco_mini), '--model', 't', '--input-size', '128',
                            '--images', '1', '--repeats', '1', '--warmup', '0', '--nms-pre', '20',

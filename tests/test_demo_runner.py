@@ -3,7 +3,7 @@ import json
 
 from mmengine.config import Config
 
-from helpers import REPO
+from helpers import REPO, load_tool
 from rtmo_plugin import demo_runner as dr
 
 
@@ -41,10 +41,7 @@ def test_set_epochs_stretches_the_loop_scheduler_checkpoint_and_stage_switch():
 
 def test_demo_epochs_option_stretches_the_schedule_and_validates_four_times(tmp_path):
     import argparse
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('demo', REPO / 'tools' / 'demo.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+    demo = load_tool('demo')
     args = argparse.Namespace(epochs=11, cfg_options={}, out=tmp_path)
     cfg = demo.build_config(Config.fromfile(str(demo.CONFIG)), args, tmp_path / 'data')
     assert cfg.train_cfg.max_epochs == 11 and cfg.train_cfg.val_interval == 2

@@ -1,24 +1,14 @@
 """tools/real_people.py and rtmo_plugin.diagnostics: the two recipes are the same model, the
 stock one keeps MMPose's schedule, and the branch errors are the head's own keypoints."""
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from helpers import load_tool
 from rtmo_plugin.builders import build_model, load_config
 from rtmo_plugin.diagnostics import best_oks, branch_keypoints
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('real_people', REPO / 'tools' / 'real_people.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_best_oks_is_cocos_formula_over_labelled_keypoints():
@@ -35,7 +25,7 @@ def test_best_oks_is_cocos_formula_over_labelled_keypoints():
 
 
 def test_stock_recipe_is_the_same_model_on_mmposes_schedule():
-    tool = load_tool()
+    tool = load_tool('real_people')
     plugin = tool.plugin_config(None)
     stock = tool.stock_config(plugin)
     assert stock.model.head.type == 'RTMOHead' and plugin.model.head.type == 'RTMOPoseHead'
@@ -76,7 +66,7 @@ def test_branch_keypoints_dcc_equals_the_heads_predictions():
 
 @pytest.mark.slow
 def test_real_people_script_trains_both_recipes(coco_mini, tmp_path):
-    rows = load_tool().main(['--data', str(coco_mini), '--epochs', '3', '--procs', '1',
+    rows = load_tool('real_people').main(['--data', str(coco_mini), '--epochs', '3', '--procs', '1',
                              '--out', str(tmp_path)])
     assert [r['recipe'] for r in rows] == ['plugin', 'mmpose-stock']
     for row in rows:

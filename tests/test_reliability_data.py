@@ -12,6 +12,7 @@ from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
 from reliability_fixtures import SIZE, edited, tiny_cfg, write_tiny_set
 
+from helpers import load_tool
 from rtmo_plugin.data_checks import DataCheckError, DataCheckHook, image_problem
 
 LOGGERS = itertools.count()
@@ -171,16 +172,12 @@ def test_train_script_explains_an_annotation_file_without_annotations(tiny_set, 
     concatenate"); tools/train.py says what is wrong with the file instead."""
     from mmengine.config import Config
 
-    from rtmo_plugin.builders import REPO
     root, ann_file = tiny_set
     empty = edited(ann_file, 'empty.json', lambda c: c.update(annotations=[]))
     cfg = tiny_cfg(root, tmp_path / 'work', empty)
     cfg_file = tmp_path / 'cfg.py'
     Config(cfg.to_dict()).dump(str(cfg_file))
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('train_tool', REPO / 'tools' / 'train.py')
-    train_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train_tool)
+    train_tool = load_tool('train')
     with pytest.raises(DataCheckError, match=r'has 4 images and 0 annotations .*empty'):
         train_tool.main([str(cfg_file)])
 

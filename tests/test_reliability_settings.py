@@ -1,13 +1,13 @@
 """Settings checked at build time (before any training step) and checkpoints of another model
 refused by the loading paths the plugin controls."""
-import importlib.util
 from types import SimpleNamespace
 
 import pytest
 import torch
 from reliability_fixtures import DEMO_CONFIG
 
-from rtmo_plugin.builders import REPO, build_model, load_config
+from helpers import load_tool
+from rtmo_plugin.builders import build_model, load_config
 from rtmo_plugin.checkpoint import CheckpointMismatchError, compare_state_dict
 from rtmo_plugin.data_checks import DataCheckError, InputSizeCheckHook, check_input_sizes
 
@@ -95,9 +95,7 @@ def test_test_tool_refuses_another_keypoint_set_and_names_the_option(checkpoint_
     from mmengine.config import Config
     cfg_file = tmp_path / 'crowd14.py'
     Config(config_14().to_dict()).dump(str(cfg_file))
-    spec = importlib.util.spec_from_file_location('test_tool', REPO / 'tools' / 'test.py')
-    test_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(test_tool)
+    test_tool = load_tool('test')
     with pytest.raises(SystemExit) as err:
         test_tool.main([str(cfg_file), str(checkpoint_17), '--work-dir', str(tmp_path / 'w')])
     assert 'does not fit the model' in str(err.value) and '--partial-load' in str(err.value)
