@@ -1,4 +1,8 @@
-"""Keypoint Mask R-CNN with the Global Context Module (arXiv 2301.04842) on mmdet 3.x.
+"""Keypoint Mask R-CNN with the Global Context Module on mmdet 3.x.
+
+The model of L. Li, L. Zhao, L. Xu and J. Xu, "Towards High Performance One-Stage Human Pose
+Estimation" (doi:10.1145/3551626.3564968, arXiv:2301.04842); the project README traces each
+design detail to the paper, the authors' released code or this project's choice.
 
 Importing the package registers, in mmdet's registries: the RoI head
 ``KeypointMaskRCNNRoIHead``, the heads ``KeypointRCNNHeatmapHead`` and

@@ -81,12 +81,36 @@ def test_paper_model_is_a_delta_of_the_baseline():
     assert (base.model.roi_head.keypoint_box_scale, gcm.model.roi_head.keypoint_box_scale) \
         == (1.0, 1.3)
     assert 'context' not in base.model.roi_head.keypoint_head
+    assert (base.model.roi_head.keypoint_head.stem, gcm.model.roi_head.keypoint_head.stem) \
+        == (False, True)                     # the paper's baseline: the stock head
     assert gcm.model.roi_head.keypoint_head.context.type == 'GlobalContextModule'
     base.model.roi_head.pop('keypoint_head'), gcm.model.roi_head.pop('keypoint_head')
     for cfg in (base, gcm):
         cfg.model.roi_head.pop('keypoint_box_scale')
         cfg.model.roi_head.pop('keypoint_roi_extractor')
     assert base.model.to_dict() == gcm.model.to_dict()
+
+
+def model_state(path: str) -> dict:
+    """``{key: shape}`` of the model of a config (random init, no downloads)."""
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(str(PROJECT / 'configs' / path))
+    cfg.model.backbone.init_cfg = None
+    init_default_scope('mmdet')
+    return {k: tuple(v.shape) for k, v in MODELS.build(cfg.model).state_dict().items()}
+
+
+@pytest.mark.parametrize('without, with_gcm', [
+    ('tiny/kpt-mask-rcnn_tiny_synthetic-160.py', 'tiny/kpt-mask-rcnn-gcm_tiny_synthetic-160.py'),
+    ('kpt-mask-rcnn-refined_r50-fpn-3x_coco.py', 'kpt-mask-rcnn-gcm_r50-fpn-3x_coco.py')],
+    ids=['tiny', 'r50-refined'])
+def test_models_with_and_without_the_gcm_differ_by_its_parameters_only(without, with_gcm):
+    base, gcm = model_state(without), model_state(with_gcm)
+    extra = sorted(set(gcm) - set(base))
+    assert set(base) <= set(gcm), sorted(set(base) - set(gcm))
+    assert extra and all(k.startswith('roi_head.keypoint_head.contexts.') for k in extra), extra
+    assert {k: gcm[k] for k in base} == base
+    assert 'roi_head.keypoint_head.stem.0.weight' in base      # the 1x1 stem is in both
 
 
 @pytest.mark.parametrize('path', TINY, ids=lambda p: p.stem)

@@ -67,3 +67,19 @@ def test_head_shapes_and_context_switch(context):
     else:
         assert sorted(head.contexts) == ['0', '4']
         assert type(head.contexts['0']) is MODELS.get(context['type'])
+
+
+def test_stem_is_independent_of_the_context_modules():
+    kwargs = dict(num_keypoints=17, in_channels=8, conv_channels=16, stem=True)
+    plain = KeypointRCNNHeatmapHead(**kwargs).state_dict()
+    gcm = KeypointRCNNHeatmapHead(**kwargs, context=dict(type='GlobalContextModule',
+                                                         roi_size=SIZE)).state_dict()
+    assert plain['stem.0.weight'].shape == (16, 8, 1, 1)
+    assert {k: v.shape for k, v in gcm.items() if not k.startswith('contexts.')} \
+        == {k: v.shape for k, v in plain.items()}
+    # without the stem, the first context module works on the RoI features' 8 channels
+    bare = KeypointRCNNHeatmapHead(num_keypoints=17, in_channels=8, conv_channels=16,
+                                   context=dict(type='GlobalContextModule', roi_size=SIZE))
+    assert not any(k.startswith('stem') for k in bare.state_dict())
+    assert bare.contexts['0'].qkv.in_channels == 8 and bare.contexts['4'].qkv.in_channels == 16
+    assert bare(torch.randn(2, 8, SIZE, SIZE)).shape == (2, 17, 56, 56)

@@ -1,13 +1,14 @@
 """Tiny Keypoint Mask R-CNN with and without the Global Context Module, on a CPU.
 
     python projects/mask_rcnn_gcm/tools/demo.py [--out results/mask_rcnn_gcm]
-        [--data data/mask_rcnn_gcm] [--epochs N] [--train-images 300] [--val-images 50]
+        [--data data/mask_rcnn_gcm] [--epochs 6] [--train-images 200] [--val-images 20]
 
 1. generates synthetic people with masks (rtmo_plugin.synthetic, 160x160) once, cached
    under --data;
-2. trains the tiny baseline (configs/tiny/kpt-mask-rcnn_tiny_synthetic-160.py) and the
-   tiny paper model (+ refined keypoint features + GCM, ...-gcm_tiny_...) from random init
-   for the same number of epochs, one after the other, with mmengine's Runner;
+2. trains the tiny baseline (configs/tiny/kpt-mask-rcnn_tiny_synthetic-160.py, with the
+   paper model's 1x1 stem) and the tiny paper model (+ refined keypoint features + GCM,
+   ...-gcm_tiny_...) from random init for the same number of epochs, one after the other,
+   with mmengine's Runner;
 3. evaluates both on the held-out split: keypoint AP (MMPose's CocoMetric / xtcocotools),
    box and mask AP (mmdet's CocoMetric);
 4. leaves in --out: metrics.md / metrics.json (the AP table) and predictions.jpg (the
@@ -26,7 +27,8 @@ from rtmo_plugin import demo_runner as dr
 PROJECT = Path(__file__).resolve().parents[1]
 REPO = PROJECT.parents[1]
 MODELS = {  # table name -> tiny config
-    'Keypoint Mask R-CNN (baseline)': 'configs/tiny/kpt-mask-rcnn_tiny_synthetic-160.py',
+    'Keypoint Mask R-CNN + 1x1 stem (baseline)':
+        'configs/tiny/kpt-mask-rcnn_tiny_synthetic-160.py',
     '+ refined features + GCM': 'configs/tiny/kpt-mask-rcnn-gcm_tiny_synthetic-160.py',
 }
 METRICS = {'keypoint AP': 'coco/AP', 'AP50': 'coco/AP .5', 'AP75': 'coco/AP .75',

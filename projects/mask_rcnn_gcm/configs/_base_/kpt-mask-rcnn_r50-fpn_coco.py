@@ -24,14 +24,22 @@ model = dict(
             featmap_strides=[4, 8, 16, 32]),
         keypoint_head=dict(type='KeypointRCNNHeatmapHead', metainfo=metafile,
                            in_channels=256, conv_channels=512, num_convs=8,
-                           loss_weight=1.0)))
+                           stem=False, loss_weight=1.0)))
 
-# The paper's changes, used by the "-gcm" configs: keypoint RoIs from the finest FPN level
-# only, boxes enlarged 1.3x, and a Global Context Module before the 1st and 5th conv.
-gcm_roi_head = dict(
+# The changes of Li et al., "Towards High Performance One-Stage Human Pose Estimation"
+# (arXiv 2301.04842), as their released code makes them (the README traces each one):
+# refined keypoint features -- RoIs from the finest FPN level only, boxes enlarged 1.3x --
+# and a 1x1 conv + ReLU stem to 512 channels in the keypoint head ("-refined" configs) ...
+refined_roi_head = dict(
     keypoint_box_scale=1.3,
     keypoint_roi_extractor=dict(featmap_strides=[4]),
-    keypoint_head=dict(context=dict(type='GlobalContextModule', num_heads=4, roi_size=14),
+    keypoint_head=dict(stem=True))
+# ... plus a Global Context Module before the 1st and 5th conv ("-gcm" configs): the two
+# differ by the context modules only.
+gcm_roi_head = dict(
+    refined_roi_head,
+    keypoint_head=dict(stem=True,
+                       context=dict(type='GlobalContextModule', num_heads=4, roi_size=14),
                        context_before=[0, 4]))
 
 # data: COCO person keypoints (images with people; boxes, masks and keypoints)

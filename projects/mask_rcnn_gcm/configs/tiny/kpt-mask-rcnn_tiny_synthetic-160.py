@@ -1,5 +1,7 @@
 # Tiny CPU baseline on synthetic 160x160 people: a quarter-width ResNet-18 from random
-# init, 64-channel FPN, 32-channel mask and keypoint heads, few proposals. The demo trains it next to the -gcm one.
+# init, 64-channel FPN, 32-channel mask and keypoint heads, few proposals. The demo trains it
+# next to the -gcm one. Its keypoint head has the paper model's 1x1 stem, so that the two
+# differ by the refined features (no parameters) and the GCM only.
 _base_ = ['../kpt-mask-rcnn_r50-fpn-3x_coco.py']
 
 width = 64        # FPN and box head
@@ -15,7 +17,7 @@ model = dict(
         mask_roi_extractor=dict(out_channels=width),
         mask_head=dict(in_channels=width, conv_out_channels=head_width, num_convs=2),
         keypoint_roi_extractor=dict(out_channels=width),
-        keypoint_head=dict(in_channels=width, conv_channels=head_width)),
+        keypoint_head=dict(in_channels=width, conv_channels=head_width, stem=True)),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=500, max_per_img=200),
         rcnn=dict(sampler=dict(num=32))),

@@ -1,4 +1,9 @@
-"""The Global Context Module: self-attention over all positions of a RoI's features."""
+"""The Global Context Module of Li et al., "Towards High Performance One-Stage Human Pose
+Estimation" (arXiv:2301.04842): self-attention over all positions of a RoI's features.
+
+The layout follows the authors' released code (the paper's text reached states only the
+module's purpose, a larger receptive field); the output projection is this project's.
+"""
 from __future__ import annotations
 
 import torch
@@ -15,7 +20,8 @@ class GlobalContextModule(BaseModule):
 
     1. BN-ReLU, multi-head self-attention over the ``S * S`` positions with 2-D relative
        position embeddings (a query's logit for a key adds ``q . (R_row[dy] + R_col[dx])``,
-       one learnt vector per row and per column offset), a 1x1 output projection, residual;
+       one learnt vector per row and per column offset), a 1x1 output projection (not in
+       the authors' code, which concatenates the heads' outputs), residual;
     2. BN-ReLU-conv3x3, residual.
 
     Every output position sees every input position (the point of the module: a 3x3 conv

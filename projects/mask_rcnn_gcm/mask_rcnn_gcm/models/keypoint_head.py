@@ -19,23 +19,27 @@ class KeypointRCNNHeatmapHead(BaseModule):
     ``num_convs`` conv3x3-ReLU layers of ``conv_channels``, a 4x4 stride-2 deconvolution to
     ``K`` maps, then bilinear upsampling x2 (Keypoint R-CNN: 14x14 RoIs -> 56x56 heatmaps).
 
+    With ``stem``, a 1x1 conv + ReLU first maps the RoI features to ``conv_channels`` (the
+    authors' released code has it in their model, not in the plain Keypoint R-CNN head).
     With ``context`` (a module config: ``GlobalContextModule`` or mmcv's GCNet
-    ``ContextBlock``, given ``in_channels``), a 1x1 conv first maps the RoI features to
-    ``conv_channels`` and a context module runs before each conv listed in
-    ``context_before`` (the paper: the 1st and 5th of eight).
+    ``ContextBlock``, given ``in_channels``), a context module runs before each conv listed
+    in ``context_before`` (the authors' code: the 1st and 5th of eight). The stem and the
+    context modules are independent: a model with the stem and without context modules
+    differs from one with both by the context modules' parameters only.
 
     Args:
         num_keypoints: K; leave it out when ``metainfo`` is given.
         metainfo: the dataset's MMPose metainfo file, the source of K.
         in_channels: channels of the RoI features (the FPN's).
         conv_channels / num_convs: the conv stack.
-        context / context_before: see above; ``context=None`` is the plain head.
+        stem: the 1x1 conv + ReLU before the convs (see above).
+        context / context_before: see above; ``context=None`` is no context module.
         loss_weight: weight of the heatmap cross-entropy.
     """
 
     def __init__(self, num_keypoints: Optional[int] = None, metainfo: Optional[str] = None,
                  in_channels: int = 256,
-                 conv_channels: int = 512, num_convs: int = 8,
+                 conv_channels: int = 512, num_convs: int = 8, stem: bool = False,
                  context: Optional[dict] = None, context_before: Sequence[int] = (0, 4),
                  loss_weight: float = 1.0, init_cfg: Optional[dict] = None) -> None:
         init_cfg = init_cfg or [
@@ -48,11 +52,12 @@ class KeypointRCNNHeatmapHead(BaseModule):
         self.num_keypoints = _keypoint_count(num_keypoints, metainfo)
         self.loss_weight = loss_weight
         self.context_before = tuple(context_before) if context is not None else ()
-        self.stem = (nn.Conv2d(in_channels, conv_channels, 1) if context is not None
-                     else nn.Identity())
-        channels = conv_channels if context is not None else in_channels
-        self.contexts = nn.ModuleDict({
-            str(i): MODELS.build(dict(context, in_channels=conv_channels))
+        self.stem = (nn.Sequential(nn.Conv2d(in_channels, conv_channels, 1), nn.ReLU())
+                     if stem else nn.Identity())
+        channels = conv_channels if stem else in_channels
+        self.contexts = nn.ModuleDict({  # before conv 0: the stem's (or the RoIs') channels
+            str(i): MODELS.build(dict(context, in_channels=channels if i == 0
+                                      else conv_channels))
             for i in self.context_before})
         self.convs = nn.ModuleList()
         for _ in range(num_convs):
