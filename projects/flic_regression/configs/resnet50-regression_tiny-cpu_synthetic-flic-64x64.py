@@ -28,7 +28,7 @@ val_pipeline = _sized(_base_.val_pipeline)
 _loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(**_loader, dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(**_loader, dataset=dict(data_root=data_root, pipeline=val_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = val_dataloader  # merged into the base's test loader: split='test' stays
 
 optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
 model = dict(

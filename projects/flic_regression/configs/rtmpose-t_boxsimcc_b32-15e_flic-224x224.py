@@ -1,7 +1,9 @@
 # The coordinate-classification baseline: the repository's RTMPose-t (MMPose's RTMPose-t with
 # the plugin's BoxSimCCLabel codec), set to FLIC's 29 slots and trained on the regression
-# model's data, input size, batch and epochs (its own RTMPose augmentations and optimiser).
-# Unlabelled slots get keypoint weight 0, so RTMPose's KL loss ignores them as the MSE does.
+# model's data, input size, batch and epochs (its own RTMPose augmentations and optimiser),
+# under the same protocol: the torso-box crop, validation on the held-out training frames,
+# the test split only tested. Unlabelled slots get keypoint weight 0, so RTMPose's KL loss
+# ignores them as the MSE does.
 _base_ = ['../../../configs/rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py']
 custom_imports = dict(imports=['rtmo_plugin', 'projects.flic_regression.flic_regression'],
                       allow_failed_imports=False)
@@ -11,6 +13,7 @@ max_epochs = 15
 stage2_num_epochs = 1  # RTMPose's last ~7 % of epochs with milder augmentation
 base_lr = 4e-3
 data_root = 'data/flic/'
+crop = 'torsobox'  # FLIC's protocol ('oracle': ground-truth keypoint box, an upper bound)
 # RTMPose's sigmas at 256x192 are (4.9, 5.66) bins; one value between them at 224x224
 codec = dict(type='BoxSimCCLabel', input_size=input_size, sigma=(5.3, 5.3),
              simcc_split_ratio=2.0, normalize=False)
@@ -23,6 +26,8 @@ def _sized(pipeline, flip=True):
             continue
         if t['type'] == 'TopdownAffine':
             t = dict(t, input_size=input_size)
+        elif t['type'] == 'GetBBoxCenterScale':  # FLICDataset's boxes are padded crops
+            t = dict(t, padding=1.0)
         elif t['type'] == 'GenerateTarget':
             t = dict(t, encoder=codec)
         out.append(t)
@@ -49,12 +54,14 @@ model = dict(head=dict(out_channels=29, input_size=input_size,
 train_dataloader = dict(
     batch_size=32,
     dataset=dict(type='FLICDataset', data_root=data_root, ann_file='examples.mat',
-                 data_prefix=dict(img='images/'), split='train', pipeline=train_pipeline))
+                 data_prefix=dict(img='images/'), split='train', crop=crop,
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     dataset=dict(type='FLICDataset', data_root=data_root, ann_file='examples.mat',
-                 data_prefix=dict(img='images/'), split='test', pipeline=val_pipeline))
-test_dataloader = val_dataloader
+                 data_prefix=dict(img='images/'), split='val', crop=crop,
+                 pipeline=val_pipeline))
+test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
 val_evaluator = dict(_delete_=True, type='FLICTorsoPCK', thr=0.2, accuracy_thr=0.5)
 test_evaluator = val_evaluator
 

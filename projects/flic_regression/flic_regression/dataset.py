@@ -10,9 +10,7 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
 from . import slots
-from .flic_format import Example, person_box, read_examples
-
-SPLITS = ('train', 'test', 'all')
+from .flic_format import CROPS, SPLITS, VAL_FRACTION, Example, crop_box, read_examples, select
 
 
 @DATASETS.register_module()
@@ -25,35 +23,53 @@ class FLICDataset(BaseCocoStyleDataset):
 
     Per sample: ``keypoints [1, 29, 2]`` (unlabelled slots at 0, never NaN, so that a weight
     of 0 removes them from any loss), ``keypoints_visible [1, 29]`` (1 labelled, 0 not),
-    ``bbox [1, 4]`` (:func:`~.flic_format.person_box`) and, in ``raw_ann_info``, FLIC's
-    coordinates with their NaN (``flic_coords [29, 2]``) and the frame size, which the
-    metric scores against.
+    ``bbox [1, 4]`` (the crop, :func:`~.flic_format.crop_box`, already padded: use it with
+    ``GetBBoxCenterScale(padding=1.0)``) and, in ``raw_ann_info``, FLIC's coordinates with
+    their NaN (``flic_coords [29, 2]``) and the frame size, which the metric scores against.
 
     Args:
-        split: ``'train'`` (``istrain``), ``'test'`` (``istest``) or ``'all'``.
+        split: ``'train'`` and ``'val'`` (the ``istrain`` frames without / only the held-out
+            fraction ``val_fraction``, :func:`~.flic_format.val_frames`), ``'trainval'``
+            (every ``istrain`` frame), ``'test'`` (``istest``) or ``'all'``.
+        crop: ``'torsobox'`` (FLIC's protocol: MODEC's upper-body box around ``torsobox``)
+            or ``'oracle'`` (a box around the ground-truth keypoints: an upper bound only).
+        val_fraction: the fraction of the training frames held out as ``'val'``.
         data_mode: only ``'topdown'`` (FLIC labels one person per example).
         Others: as :class:`BaseCocoStyleDataset`.
     """
 
     METAINFO: dict = dict(from_file=str(slots.METAINFO_FILE))
 
-    def __init__(self, *args, split: str = 'train', data_mode: str = 'topdown',
+    def __init__(self, *args, split: str = 'train', crop: str = 'torsobox',
+                 val_fraction: float = VAL_FRACTION, data_mode: str = 'topdown',
                  **kwargs) -> None:
         if split not in SPLITS:
             raise ValueError(f'FLICDataset: split={split!r}, expected one of {SPLITS}')
+        if crop not in CROPS:
+            raise ValueError(f'FLICDataset: crop={crop!r}, expected one of {CROPS}')
         if data_mode != 'topdown':
             raise ValueError('FLICDataset: FLIC labels one person per example; use '
                              "data_mode='topdown'")
-        self.split = split
+        self.split, self.crop, self.val_fraction = split, crop, val_fraction
         super().__init__(*args, data_mode=data_mode, **kwargs)
+        self._check_padding()
+
+    def _check_padding(self) -> None:
+        """The boxes are padded crops already: a second padding would shrink every person."""
+        for transform in getattr(self.pipeline, 'transforms', []):
+            padding = getattr(transform, 'padding', 1.0)
+            if type(transform).__name__ == 'GetBBoxCenterScale' and padding != 1.0:
+                raise ValueError(f'FLICDataset: GetBBoxCenterScale(padding={padding}) in the '
+                                 'pipeline: the dataset\'s boxes are the padded crops '
+                                 '(flic_format.crop_box); set padding=1.0')
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         examples = read_examples(self.ann_file)
-        chosen = [(i, ex) for i, ex in enumerate(examples)
-                  if self.split == 'all' or getattr(ex, f'is{self.split}')]
+        chosen = [(i, examples[i]) for i in select(examples, self.split, self.val_fraction)]
         if not chosen:
-            raise ValueError(f'FLICDataset: {self.ann_file} has no examples with '
-                             f'is{self.split}=1 (split={self.split!r})')
+            raise ValueError(f'FLICDataset: {self.ann_file} has no examples in split '
+                             f'{self.split!r} (istrain / istest flags; val_fraction='
+                             f'{self.val_fraction})')
         image_ids = {}
         instances = []
         for index, ex in chosen:
@@ -71,10 +87,14 @@ class FLICDataset(BaseCocoStyleDataset):
             return None
         height, width = (int(v) for v in ex.imgdims[:2])
         keypoints = np.where(labelled[:, None], ex.coords, 0.0).astype(np.float32)
+        try:
+            box = crop_box(ex, self.crop)
+        except ValueError as err:
+            raise ValueError(f'{self.ann_file}: examples({index + 1}): {err}') from None
         return dict(
             img_id=image_id,
             img_path=osp.join(self.data_prefix['img'], ex.filepath),
-            bbox=person_box(ex.coords, ex.torsobox, width, height)[None].astype(np.float32),
+            bbox=box[None].astype(np.float32),
             bbox_score=np.ones(1, dtype=np.float32),
             num_keypoints=int(labelled.sum()),
             keypoints=keypoints[None],
@@ -83,5 +103,6 @@ class FLICDataset(BaseCocoStyleDataset):
             segmentation=None,
             id=index + 1,  # the example's 1-based index in examples.mat, as in MATLAB
             raw_ann_info=dict(flic_coords=ex.coords.tolist(), frame_wh=[width, height],
-                              filepath=ex.filepath, torsobox=ex.torsobox.tolist()),
+                              filepath=ex.filepath, torsobox=ex.torsobox.tolist(),
+                              crop=self.crop),
         )

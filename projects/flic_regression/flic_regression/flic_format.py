@@ -9,14 +9,32 @@ one struct array ``examples`` (1 x N) with, per annotated person:
 ``imgdims``   ``[height width channels]`` of the frame (FLIC: 480 720 3)
 ``istrain`` / ``istest``  split flags
 ``moviename``, ``currframe``, ``poselet_hit_idx``, ``isbad``, ``isunchecked``  (kept, unused)
+
+Also FLIC's evaluation protocol as this project applies it: the crop each person is seen
+through (:func:`crop_box`: by default the upper-body box that MODEC builds from ``torsobox``)
+and the splits (:func:`select`: ``istest`` is the test split; a fixed fraction of the
+``istrain`` frames is held out as the validation split).
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Sequence, Set
 
 import numpy as np
+
+# the crop of each person: 'torsobox' is FLIC's protocol (the torso box the dataset gives);
+# 'oracle' is built from the ground-truth keypoints, an upper bound no FLIC paper reports
+CROPS = ('torsobox', 'oracle')
+# MODEC (Sapp & Taskar 2013; its code's tbox2ubbox) sees a person through a box built from
+# the torso box alone: a unit of 1.4 torso-box widths, the box 2 units either side of the
+# torso box's centre, 1 unit above its top and 2 below (4 x 3 units)
+TORSO_UNIT = 1.4
+UNITS_LEFT_RIGHT, UNITS_ABOVE, UNITS_BELOW = 2.0, 1.0, 2.0
+ORACLE_PADDING = 1.25  # the oracle box: keypoints + torso box, padded as MMPose's default
+SPLITS = ('train', 'val', 'trainval', 'test', 'all')
+VAL_FRACTION = 0.1  # of the istrain frames, held out for validation
 
 REQUIRED = ('coords', 'torsobox', 'filepath', 'imgdims', 'istrain', 'istest')
 FIELDS = REQUIRED + ('moviename', 'currframe', 'poselet_hit_idx', 'isbad', 'isunchecked')
@@ -95,14 +113,73 @@ def torsobox(coords: np.ndarray, shoulders_hips: Sequence[int]) -> np.ndarray:
     return np.concatenate([points.min(0), points.max(0)])
 
 
-def person_box(coords: np.ndarray, box: np.ndarray, width: float, height: float) -> np.ndarray:
-    """The top-down box of a person: ``[x1 y1 x2 y2]`` around its labelled keypoints and its
-    torso box, clipped to the frame (the pipeline pads it by 1.25)."""
-    points = coords[~np.isnan(coords).any(-1)]
-    if not np.isnan(box).any():
+def upper_body_box(box: np.ndarray) -> np.ndarray:
+    """MODEC's crop ``[x1 y1 x2 y2]`` of a torso box ``[x1 y1 x2 y2]``: with ``u = 1.4 x``
+    the torso box's width, ``u`` above the torso box's top to ``2u`` below it, ``2u`` either
+    side of its centre. Not clipped to the frame (the affine crop pads outside it)."""
+    x1, y1, x2, _ = (float(v) for v in box)
+    unit = TORSO_UNIT * abs(x2 - x1)
+    centre = (x1 + x2) / 2
+    return np.array([centre - UNITS_LEFT_RIGHT * unit, y1 - UNITS_ABOVE * unit,
+                     centre + UNITS_LEFT_RIGHT * unit, y1 + UNITS_BELOW * unit])
+
+
+def oracle_box(coords: np.ndarray, box: np.ndarray, width: float, height: float) -> np.ndarray:
+    """The ground-truth crop (an upper bound, not FLIC's protocol): ``[x1 y1 x2 y2]`` around
+    the labelled keypoints and the torso box, clipped to the frame, then padded by 1.25
+    about its centre."""
+    points = coords[np.isfinite(coords).all(-1)]
+    if np.isfinite(box).all():
         points = np.concatenate([points, box.reshape(2, 2)])
     if not len(points):
-        raise ValueError('person_box: no labelled keypoint and no torso box')
+        raise ValueError('oracle_box: no labelled keypoint and no torso box')
     low = np.clip(points.min(0), 0, [width - 1, height - 1])
     high = np.clip(points.max(0), 0, [width - 1, height - 1])
-    return np.concatenate([low, high])
+    centre, half = (low + high) / 2, (high - low) / 2 * ORACLE_PADDING
+    return np.concatenate([centre - half, centre + half])
+
+
+def crop_box(ex: Example, crop: str = 'torsobox') -> np.ndarray:
+    """The box ``[x1 y1 x2 y2]`` a model sees example ``ex`` through (already padded: a
+    top-down pipeline uses it with ``GetBBoxCenterScale(padding=1.0)`` and ``TopdownAffine``
+    widens it to the input's aspect ratio)."""
+    if crop == 'torsobox':
+        if not np.isfinite(ex.torsobox).all() or ex.torsobox[2] <= ex.torsobox[0]:
+            raise ValueError(f'{ex.filepath}: torsobox {ex.torsobox.tolist()} is not a box '
+                             '[x1 y1 x2 y2] with x2 > x1: FLIC\'s crop needs it (or use '
+                             "crop='oracle')")
+        return upper_body_box(ex.torsobox)
+    if crop == 'oracle':
+        return oracle_box(ex.coords, ex.torsobox, ex.imgdims[1], ex.imgdims[0])
+    raise ValueError(f'crop={crop!r}: expected one of {CROPS}')
+
+
+def val_frames(examples: Sequence[Example], fraction: float = VAL_FRACTION) -> Set[str]:
+    """The ``filepath`` of the training frames held out for validation: ``round(fraction x
+    frames)`` of the ``istrain`` frames (at least one, and one left to train on), chosen by
+    a hash of the file name, so the choice depends on nothing but the names (not on the order
+    of the file or a random seed). All persons of a frame fall on the same side."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f'val_fraction={fraction}: must be in [0, 1)')
+    frames = sorted({ex.filepath for ex in examples if ex.istrain})
+    count = 0 if fraction == 0 else max(1, round(fraction * len(frames)))
+    if count and count >= len(frames):
+        raise ValueError(f'{len(frames)} training frames: too few to hold out a validation '
+                         f'split of {fraction:g} and keep one to train on')
+    ranked = sorted(frames, key=lambda f: (zlib.crc32(f.encode('utf-8')), f))
+    return set(ranked[:count])
+
+
+def select(examples: Sequence[Example], split: str,
+           fraction: float = VAL_FRACTION) -> List[int]:
+    """Indices of the examples of ``split``: ``'test'`` (``istest``), ``'trainval'`` (all
+    ``istrain``), ``'train'`` / ``'val'`` (``istrain`` without / only the frames of
+    :func:`val_frames`) or ``'all'``."""
+    if split not in SPLITS:
+        raise ValueError(f'split={split!r}: expected one of {SPLITS}')
+    held_out = val_frames(examples, fraction) if split in ('train', 'val') else set()
+    keep = dict(
+        all=lambda ex: True, test=lambda ex: ex.istest, trainval=lambda ex: ex.istrain,
+        train=lambda ex: ex.istrain and ex.filepath not in held_out,
+        val=lambda ex: ex.istrain and ex.filepath in held_out)[split]
+    return [i for i, ex in enumerate(examples) if keep(ex)]

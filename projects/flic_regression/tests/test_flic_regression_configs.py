@@ -1,5 +1,6 @@
 """Every config of the project trains and tests one iteration on tiny generated FLIC; the paper
 configs hold the seed's recipe."""
+import math
 from pathlib import Path
 
 import pytest
@@ -8,12 +9,15 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from projects.flic_regression.flic_regression import flic_format
+
 CONFIGS = sorted(p for p in (PROJECT / 'configs').glob('*.py'))
 
 
 @pytest.fixture(scope='module')
 def tiny_flic(tmp_path_factory) -> Path:
-    return synthetic_flic(tmp_path_factory.mktemp('flic'), num_train=2, num_test=1)
+    # 4 training frames: one held out as the validation split
+    return synthetic_flic(tmp_path_factory.mktemp('flic'), num_train=4, num_test=1)
 
 
 def tiny(cfg: Config, root: Path, work_dir: Path) -> Config:
@@ -46,6 +50,16 @@ def test_config_trains_and_tests_one_iteration(path, tiny_flic, tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 1
+    # validation ran on the held-out training frames, and early stopping read its metric
+    examples = flic_format.read_examples(tiny_flic / 'examples.mat')
+    held_out = flic_format.val_frames(examples)
+    val_frames, test_frames = (
+        {Path(d.get_data_info(i)['img_path']).name for i in range(len(d))}
+        for d in (runner.val_dataloader.dataset, runner.test_dataloader.dataset))
+    assert val_frames == held_out
+    assert test_frames == {ex.filepath for ex in examples if ex.istest}
+    stopper = next(h for h in runner.hooks if type(h).__name__ == 'EarlyStoppingHook')
+    assert stopper.monitor == 'flic/MSE' and math.isfinite(stopper.best_score)
     metrics = runner.test()
     assert 0 <= metrics['flic/PCK'] <= 1 and 0 <= metrics['flic/Accuracy'] <= 1
     assert metrics['flic/MSE'] >= 0 and metrics['flic/missed'] == 0

@@ -76,11 +76,12 @@ def test_read_examples_names_the_problem(tmp_path):
 def test_dataset_masks_unlabelled_slots(tmp_path):
     root = synthetic_flic(tmp_path, num_train=2, num_test=1)
     init_default_scope('mmpose')
-    dataset = DATASETS.build(dict(type='FLICDataset', data_root=str(root),
-                                  ann_file='examples.mat', data_prefix=dict(img='images/'),
-                                  split='train', pipeline=[]))
+    dataset, oracle = (DATASETS.build(dict(
+        type='FLICDataset', data_root=str(root), ann_file='examples.mat',
+        data_prefix=dict(img='images/'), split='trainval', crop=crop, pipeline=[]))
+        for crop in ('torsobox', 'oracle'))
     examples = [e for e in flic_format.read_examples(root / 'examples.mat') if e.istrain]
-    assert len(dataset) == len(examples)
+    assert len(dataset) == len(examples) == len(oracle)
     for i, ex in enumerate(examples):
         info = dataset[i]
         assert info['keypoints'].shape == (1, 29, 2) and not np.isnan(info['keypoints']).any()
@@ -90,7 +91,8 @@ def test_dataset_masks_unlabelled_slots(tmp_path):
         np.testing.assert_array_equal(info['keypoints'][0][~ex.labelled], 0)
         np.testing.assert_allclose(info['keypoints'][0][ex.labelled], ex.coords[ex.labelled],
                                    rtol=1e-6)
-        x1, y1, x2, y2 = info['bbox'][0].astype(float)
+        np.testing.assert_allclose(info['bbox'][0], flic_format.crop_box(ex), rtol=1e-5)
+        x1, y1, x2, y2 = oracle[i]['bbox'][0].astype(float)  # the keypoints' box
         labelled = ex.coords[ex.labelled]
         tol = 1e-3  # float32 box
         assert x1 <= labelled[:, 0].min() + tol and x2 >= labelled[:, 0].max() - tol
@@ -98,7 +100,7 @@ def test_dataset_masks_unlabelled_slots(tmp_path):
         assert np.isnan(info['raw_ann_info']['flic_coords']).sum() == 36
     with pytest.raises(ValueError, match='split'):
         DATASETS.build(dict(type='FLICDataset', data_root=str(root), ann_file='examples.mat',
-                            split='val'))
+                            split='validation'))
 
 
 def test_coco_to_flic_on_coco_persons(tmp_path):

@@ -20,7 +20,10 @@ def test_short_demo_writes_table_and_picture(tmp_path):
     assert {'ResNet-50 regression', 'RTMPose-t (SimCC)'} <= models
     for r in rows:
         assert 0 <= r['PCK'] <= 1, r
+        if r['model'] != 'MediaPipe Pose' and r['train_min'] is not None:
+            assert r['best_epoch'] == 1, r  # validated on held-out training frames
         # no MSE only where a model found nobody (MediaPipe on stick figures)
         assert r['MSE'] >= 0 or r['missed'] == 1, r
     assert (out / 'predictions.jpg').stat().st_size > 0
     assert 'FLIC metrics table:' in proc.stdout
+    assert "torso box gives (FLIC's protocol)" in proc.stdout

@@ -28,12 +28,13 @@ def _head():
 def _batch(tmp_path):
     """Two training samples of generated FLIC through the paper recipe's target encoding."""
     root = synthetic_flic(tmp_path, num_train=2, num_test=1)
-    pipeline = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale'),
+    init_default_scope('mmpose')
+    pipeline = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.0),
                 dict(type='TopdownAffine', input_size=INPUT),
                 dict(type='GenerateTarget', encoder=CODEC), dict(type='PackPoseInputs')]
     dataset = DATASETS.build(dict(type='FLICDataset', data_root=str(root),
                                   ann_file='examples.mat', data_prefix=dict(img='images/'),
-                                  pipeline=pipeline))
+                                  split='trainval', pipeline=pipeline))
     return pseudo_collate([dataset[0], dataset[1]])['data_samples']
 
 

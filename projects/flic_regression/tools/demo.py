@@ -2,15 +2,21 @@
 MediaPipe Pose on FLIC-format data, on a CPU in under 10 minutes.
 
     python projects/flic_regression/tools/demo.py [--out results/flic_regression]
-        [--data data/flic_regression] [--train-frames 200] [--test-frames 50] [--epochs 12]
+        [--data data/flic_regression] [--train-frames 200] [--test-frames 50] [--epochs 15]
+        [--crop torsobox]
 
 1. generates synthetic FLIC (720x480 frames, an ``examples.mat`` in FLIC's layout) once, and
    converts the real COCO persons of ../shared/data/coco-mini to FLIC's slots (synthetic COCO
    when that folder is absent);
 2. trains the regression model and RTMPose-t from random init on the same frames, for the
-   same epochs and batch (tiny configs under configs/), one after the other;
-3. tests both on the synthetic test split and on the converted COCO persons, and MediaPipe
-   Pose on both as well when its environment exists (tools/install_mediapipe.sh);
+   same epochs and batch (tiny configs under configs/), one after the other, validating every
+   epoch on the training frames held out as the validation split (early stopping and the best
+   checkpoint by validation PCK);
+3. tests each best checkpoint once on the synthetic test split and on the converted COCO
+   persons, and MediaPipe Pose on both as well when its environment exists
+   (tools/install_mediapipe.sh). Every model sees each person through the same crop: the one
+   FLIC's torso box gives (``--crop oracle``: a box around the ground-truth keypoints, an
+   upper bound that the table then labels as such);
 4. prints and writes --out/metrics.md (+ .json): torso PCK@0.2 (all, elbows, wrists), MSE of
    [0, 1] frame coordinates, Accuracy (torso PCK@0.5), missed persons; and
    --out/predictions.jpg (ground truth white, predictions coloured).
@@ -47,7 +53,7 @@ MODELS = {
 MEDIAPIPE_SCRIPT = PROJECT / 'tools/mediapipe_baseline.py'
 SHARED = Path(os.environ.get('RTMO_SHARED_DATA', REPO.parent / 'shared' / 'data'))
 COLUMNS = ['model', 'data', 'persons', 'PCK', 'PCK_elbow', 'PCK_wrist', 'MSE', 'Accuracy',
-           'missed', 'train_min']
+           'missed', 'best_epoch', 'train_min']
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -66,6 +72,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='python of the MediaPipe environment (install_mediapipe.sh); '
                         'MediaPipe is skipped when it does not exist')
     parser.add_argument('--num-pictures', type=int, default=3, help='test persons to draw')
+    parser.add_argument('--crop', default='torsobox', choices=flic_format.CROPS,
+                        help="torsobox: FLIC's protocol (default); oracle: a box around the "
+                        'ground-truth keypoints, an upper bound, labelled as such')
     args = parser.parse_args(argv)
     if min(args.train_frames, args.test_frames, args.epochs, args.batch_size,
            args.num_pictures) < 1:
@@ -105,9 +114,10 @@ def prepare_coco(root: Path) -> Dict:
 
 
 def set_schedule(cfg: Config, epochs: int, batch_size: int) -> None:
-    """``epochs`` for either tiny config: the loop, RTMPose's cosine half and stage switch."""
+    """``epochs`` for either tiny config: the loop, RTMPose's cosine half and stage switch;
+    validation (on the held-out training frames) after every epoch, keeping the best."""
     cfg.train_cfg.max_epochs = epochs
-    cfg.train_cfg.val_interval = epochs + 1  # the demo tests at the end instead
+    cfg.train_cfg.val_interval = 1
     cfg.train_dataloader.batch_size = batch_size
     for scheduler in cfg.get('param_scheduler') or []:
         if scheduler['type'] == 'CosineAnnealingLR':
@@ -116,7 +126,22 @@ def set_schedule(cfg: Config, epochs: int, batch_size: int) -> None:
         if 'switch_epoch' in hook:
             hook.switch_epoch = max(1, epochs - 1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs,
-                                        max_keep_ckpts=1)
+                                        max_keep_ckpts=1, save_best='flic/PCK', rule='greater')
+
+
+def set_crop(cfg: Config, crop: str) -> None:
+    """Every dataset of ``cfg`` sees persons through ``crop``."""
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        loader.dataset.crop = crop
+
+
+def best_checkpoint(work_dir: Path, since: float) -> Path:
+    """The best-validation checkpoint that the run started at ``since`` saved."""
+    found = [p for p in Path(work_dir).glob('best_*.pth') if p.stat().st_mtime >= since]
+    if not found:
+        raise SystemExit(f'no best_*.pth written in {work_dir} by this run: did it validate '
+                         "(train_cfg.val_interval, default_hooks.checkpoint.save_best)?")
+    return max(found, key=lambda p: p.stat().st_mtime)
 
 
 def on_flic(cfg: Config, mat: Path, images: Path, work_dir: Path) -> Config:
@@ -134,28 +159,37 @@ def train_model(name: str, args, data_dir: Path, coco: Dict) -> tuple:
         loader.dataset.data_root = str(data_dir) + '/'
     cfg.work_dir = str(args.out / 'work' / MODELS[name].stem)
     set_schedule(cfg, args.epochs, args.batch_size)
+    set_crop(cfg, args.crop)
     print(f'\n== {name}: {args.epochs} epochs, batch {args.batch_size}, from random init ==')
-    result = dr.train_and_test(cfg)
+    start = time.time()
+    dr.train(cfg)
+    minutes = (time.time() - start) / 60
+    best = best_checkpoint(Path(cfg.work_dir), start)
+    epoch = int(best.stem.rsplit('_', 1)[-1])
+    print(f'{name}: best validation PCK at epoch {epoch} ({best.name}); testing it once')
+    metrics = dr.test(cfg, best)
     persons = sum(ex.istest for ex in flic_format.read_examples(data_dir / 'examples.mat'))
-    rows = [row(name, 'synthetic FLIC test', dict(result.metrics, persons=persons),
-                result.minutes)]
+    rows = [row(name, 'synthetic FLIC test', dict(metrics, persons=persons), minutes, epoch)]
     coco_metrics = dr.test(on_flic(cfg, coco['mat'], coco['images'],
-                                   args.out / 'work' / 'coco'), result.checkpoint)
+                                   args.out / 'work' / 'coco'), best)
     rows.append(row(name, coco['name'], dict(coco_metrics, persons=coco['persons'])))
-    return cfg, result.checkpoint, rows
+    return cfg, best, rows
 
 
-def row(model: str, data: str, metrics: Dict, minutes: Optional[float] = None) -> Dict:
+def row(model: str, data: str, metrics: Dict, minutes: Optional[float] = None,
+        best_epoch: Optional[int] = None) -> Dict:
     values = {k.split('/')[-1]: v for k, v in metrics.items()}
     out = dict(model=model, data=data, persons=values.pop('persons', None))
-    out.update({k: values.get(k) for k in COLUMNS[3:-1]})
+    out.update({k: values.get(k) for k in COLUMNS[3:-2]})
+    out['best_epoch'] = best_epoch
     out['train_min'] = None if minutes is None else round(minutes, 2)
     return out
 
 
-def run_mediapipe(python: Path, mat: Path, images: Path, out: Path) -> Optional[Dict]:
+def run_mediapipe(python: Path, mat: Path, images: Path, out: Path,
+                  crop: str) -> Optional[Dict]:
     command = [str(python), str(MEDIAPIPE_SCRIPT), '--ann', str(mat), '--images', str(images),
-               '--out', str(out)]
+               '--out', str(out), '--crop', crop]
     proc = subprocess.run(command, capture_output=True, text=True)
     print(proc.stdout.strip())
     if proc.returncode != 0:
@@ -179,7 +213,8 @@ def draw(image: np.ndarray, coords: np.ndarray, colour, thickness: int) -> None:
                        cv2.LINE_AA)
 
 
-def pictures(models: Dict, mp_preds: Optional[Dict], data_dir: Path, count: int) -> List:
+def pictures(models: Dict, mp_preds: Optional[Dict], data_dir: Path, count: int,
+             crop: str) -> List:
     """Per test person: a crop with the truth (white) and each model's prediction."""
     from mmpose.apis import inference_topdown, init_model
     examples = [ex for ex in flic_format.read_examples(data_dir / 'examples.mat') if ex.istest]
@@ -189,7 +224,7 @@ def pictures(models: Dict, mp_preds: Optional[Dict], data_dir: Path, count: int)
     tiles = []
     for i, ex in enumerate(examples[:count]):
         frame = cv2.imread(str(data_dir / 'images' / ex.filepath))
-        box = flic_format.person_box(ex.coords, ex.torsobox, frame.shape[1], frame.shape[0])
+        box = flic_format.crop_box(ex, crop)
         preds = {name: inference_topdown(model, frame, box[None], 'xyxy')[0]
                  .pred_instances.keypoints[0] for name, model in estimators.items()}
         if mp_preds is not None:
@@ -198,8 +233,8 @@ def pictures(models: Dict, mp_preds: Optional[Dict], data_dir: Path, count: int)
             panel = frame.copy()
             draw(panel, ex.coords, (255, 255, 255), 2)
             draw(panel, pred, colour, 2)
-            x0, y0 = np.maximum(box[:2] - 40, 0).astype(int)
-            x1, y1 = (box[2:] + 40).astype(int)
+            x0, y0 = np.maximum(box[:2], 0).astype(int)
+            x1, y1 = box[2:].astype(int)
             panel = np.ascontiguousarray(panel[y0:y1, x0:x1])
             cv2.putText(panel, name, (5, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2)
             tiles.append(cv2.resize(panel, (300, int(300 * panel.shape[0] / panel.shape[1]))))
@@ -221,9 +256,10 @@ def main(argv=None) -> None:
     if args.mediapipe_python.is_file():
         print('\n== MediaPipe Pose (offline, its own environment) ==')
         mp_synthetic = run_mediapipe(args.mediapipe_python, data_dir / 'examples.mat',
-                                     data_dir / 'images', args.out / 'mediapipe_synthetic.json')
+                                     data_dir / 'images', args.out / 'mediapipe_synthetic.json',
+                                     args.crop)
         mp_coco = run_mediapipe(args.mediapipe_python, coco['mat'], coco['images'],
-                                args.out / 'mediapipe_coco.json')
+                                args.out / 'mediapipe_coco.json', args.crop)
         for result, data in ((mp_synthetic, 'synthetic FLIC test'), (mp_coco, coco['name'])):
             if result is not None:
                 rows.append(row('MediaPipe Pose', data, dict(
@@ -231,13 +267,20 @@ def main(argv=None) -> None:
     else:
         print(f'\nMediaPipe skipped: {args.mediapipe_python} not found (run '
               'projects/flic_regression/tools/install_mediapipe.sh)')
-    tiles, columns = pictures(trained, mp_synthetic, data_dir, args.num_pictures)
+    tiles, columns = pictures(trained, mp_synthetic, data_dir, args.num_pictures, args.crop)
     picture = dr.save_tiles(args.out / 'predictions.jpg', tiles, columns)
     minutes = (time.time() - start) / 60
+    examples = flic_format.read_examples(data_dir / 'examples.mat')
+    held_out = len(flic_format.val_frames(examples))
+    crop = ("each person seen through the crop its torso box gives (FLIC's protocol)"
+            if args.crop == 'torsobox' else 'ORACLE crop: a box around the ground-truth '
+            "keypoints, an upper bound, not FLIC's protocol")
     note = (f'Torso PCK@0.2 / MSE of [0, 1] frame coordinates / Accuracy = torso PCK@0.5, over '
-            f'the 11 labelled slots (projects/flic_regression/README.md). Both models trained '
-            f'from random init for {args.epochs} epochs (batch {args.batch_size}) on '
-            f'{args.train_frames} synthetic frames. Demo: {minutes:.1f} min on '
+            f'the 11 labelled slots (projects/flic_regression/README.md); {crop}. Both models '
+            f'trained from random init for up to {args.epochs} epochs (batch {args.batch_size}, '
+            f'early stopping) on {args.train_frames - held_out} synthetic frames, validated '
+            f'every epoch on {held_out} held-out training frames; the checkpoint of the best '
+            f'validation PCK (best_epoch) tested once. Demo: {minutes:.1f} min on '
             f'{dr.machine_line()}.')
     table = dr.write_table(args.out, rows, columns=COLUMNS, digits=4, note=note)
     print('\nFLIC metrics table:\n' + table.read_text())
