@@ -6,19 +6,21 @@ Importing the package registers, in MMPose's registries (names MMPose 1.3.2 does
 - ``KEYPOINT_CODECS``: ``BoxSimCC3DLabel``
 - ``MODELS``: ``RTMW3DSimCCHead``, ``SoftBoneLengthLoss``, ``TopdownPoseEstimator3DCam``
 - ``TRANSFORMS``: ``RandomFlip3D``
-- ``METRICS``: ``RootRelativeMPJPE``
+- ``METRICS``: ``RootRelativeMPJPE``, ``ImageCocoWholeBodyMetric``
 """
 import rtmo_plugin  # noqa: F401  (BoxSimCCLabel and the plugin's hooks)
 
 from .codec import BoxSimCC3DLabel
 from .estimator import TopdownPoseEstimator3DCam
 from .head import RTMW3DSimCCHead, SoftBoneLengthLoss
-from .metrics import RootRelativeMPJPE
+from .metrics import ImageCocoWholeBodyMetric, RootRelativeMPJPE
 from .transforms import RandomFlip3D
 
 REGISTERED = dict(KEYPOINT_CODECS=('BoxSimCC3DLabel',),
                   MODELS=('RTMW3DSimCCHead', 'SoftBoneLengthLoss', 'TopdownPoseEstimator3DCam'),
-                  TRANSFORMS=('RandomFlip3D',), METRICS=('RootRelativeMPJPE',))
+                  TRANSFORMS=('RandomFlip3D',),
+                  METRICS=('RootRelativeMPJPE', 'ImageCocoWholeBodyMetric'))
 
-__all__ = ['REGISTERED', 'BoxSimCC3DLabel', 'RTMW3DSimCCHead', 'RandomFlip3D',
-           'RootRelativeMPJPE', 'SoftBoneLengthLoss', 'TopdownPoseEstimator3DCam']
+__all__ = ['REGISTERED', 'BoxSimCC3DLabel', 'ImageCocoWholeBodyMetric', 'RTMW3DSimCCHead',
+           'RandomFlip3D', 'RootRelativeMPJPE', 'SoftBoneLengthLoss',
+           'TopdownPoseEstimator3DCam']

@@ -2,12 +2,23 @@
 around the root.
 
 x and y are the plugin's :class:`~rtmo_plugin.codecs.BoxSimCCLabel` (its bins, labels and
-decoding, unchanged). z gets ``num_depth_bins`` bins laid with the same geometry
-(:func:`~rtmo_plugin.codecs.box_simcc.bin_offsets`) across ``[-depth_range, +depth_range]``
-metres of depth relative to the root, the midpoint of the hips (COCO-WholeBody points 11
-and 12)::
+decoding, unchanged: bin ``i`` at ``i / simcc_split_ratio`` input pixels, as MMPose's
+``SimCCLabel``). z gets ``Nz`` bins over metres of depth relative to the root, the midpoint
+of the hips (COCO-WholeBody points 11 and 12). Two layouts, written only here
+(:meth:`BoxSimCC3DLabel.depth_bins`):
 
-    z_i = 2 * depth_range * u_i,   u_i = -0.5 + i / (num_depth_bins - 1)
+- ``depth_layout='rtmw3d'`` (the default): MMPose's RTMW3D (``SimCC3DLabel`` of its
+  ``projects/rtmpose3d``), ``Nz = w * simcc_split_ratio`` bins (576 at 288x384) at::
+
+      z_i = (i / (Nz / 2) - 1) * depth_range,   i = 0 .. Nz-1
+
+  i.e. from ``-depth_range`` to ``depth_range * (1 - 2 / Nz)``; bin ``Nz / 2`` is the root.
+  MMPose's codec writes the same as ``(z_in / (w / 2) - 1) * z_range`` with
+  ``z_in = i / simcc_split_ratio``, so its released checkpoints decode to the same depths.
+- ``depth_layout='symmetric'``: ``Nz = w * simcc_split_ratio + 1`` bins (odd) laid with the
+  plugin's ``bin_offsets`` across ``[-depth_range, +depth_range]``,
+  ``z_i = 2 * depth_range * (-0.5 + i / (Nz - 1))``: the middle bin is the root exactly.
+  Not MMPose's layout (its checkpoints do not load); the tiny CPU config uses it.
 
 Samples without 3-D labels (``keypoints_3d`` absent) get z weight 0, so whole-body 2-D data
 trains only x and y. A prediction's absolute depth is ``root_depth + z``: the sample's root
@@ -30,6 +41,7 @@ PAPER_INPUT_SIZE = (288, 384)
 PAPER_DEPTH_RANGE = 2.1744869    # metres either side of the root (RTMW3D's z range)
 PAPER_ROOT_DEPTH = 5.14388       # metres: mean root depth of its training set
 ROOT_INDICES = (11, 12)          # left and right hip
+DEPTH_LAYOUTS = ('rtmw3d', 'symmetric')
 
 
 @KEYPOINT_CODECS.register_module()
@@ -72,6 +84,7 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
                  input_size: Sequence[int] = PAPER_INPUT_SIZE,
                  sigma: Union[float, Sequence[float]] = (6.0, 6.93, 6.0),
                  simcc_split_ratio: float = 2.0,
+                 depth_layout: str = 'rtmw3d',
                  num_depth_bins: Optional[int] = None,
                  depth_range: float = PAPER_DEPTH_RANGE,
                  default_root_depth: float = PAPER_ROOT_DEPTH,
@@ -96,8 +109,13 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
         self.decode_mode, self.beta = decode_mode, float(beta)
         self.input_size = tuple(input_size)
         self.simcc_split_ratio = simcc_split_ratio
-        if num_depth_bins is None:  # odd: the middle bin is the root's depth exactly
-            num_depth_bins = int(round(input_size[0] * simcc_split_ratio)) + 1
+        if depth_layout not in DEPTH_LAYOUTS:
+            raise ValueError(f'BoxSimCC3DLabel: depth_layout={depth_layout!r}, expected one '
+                             f'of {DEPTH_LAYOUTS}')
+        self.depth_layout = depth_layout
+        if num_depth_bins is None:
+            num_depth_bins = (int(round(input_size[0] * simcc_split_ratio))
+                              + (depth_layout == 'symmetric'))
         if num_depth_bins < 2:
             raise ValueError(f'BoxSimCC3DLabel: num_depth_bins={num_depth_bins}, need >= 2')
         self.num_bins = (*self.xy.num_bins, int(num_depth_bins))
@@ -108,8 +126,12 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
         self.normalize = normalize
 
     def depth_bins(self, device=None, dtype=torch.float32) -> torch.Tensor:
-        """Root-relative depth of each z bin in metres, ``[Nz]``."""
-        offsets = bin_offsets(self.num_bins[2], device, torch.float64)  # middle bin exactly 0
+        """Root-relative depth of each z bin in metres, ``[Nz]`` (the layouts: the module)."""
+        num = self.num_bins[2]
+        if self.depth_layout == 'rtmw3d':
+            index = torch.arange(num, device=device, dtype=torch.float64)
+            return ((index / (num / 2) - 1) * self.depth_range).to(dtype)
+        offsets = bin_offsets(num, device, torch.float64)  # middle bin exactly 0
         return (offsets * (2 * self.depth_range)).to(dtype)
 
     def root_depth(self, keypoints_3d: np.ndarray) -> np.ndarray:
@@ -153,13 +175,16 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
         # the plugin's Gaussian labels take two axes: z goes in both, the first is kept
         labels, _ = gaussian_labels(torch.stack((depth, depth), -1), bins, bins,
                                     torch.full((num_instances, 2), sigma), self.normalize)
-        inside = np.abs(relative) <= self.depth_range + 3 * sigma
+        first, last = float(bins[0, 0]), float(bins[0, -1])
+        inside = (relative >= first - 3 * sigma) & (relative <= last + 3 * sigma)
         return labels.numpy().astype(np.float32), inside.astype(np.float32)
 
     def decode(self, simcc_x: np.ndarray, simcc_y: np.ndarray, simcc_z: np.ndarray
                ) -> Tuple[np.ndarray, np.ndarray]:
         """``[N, K, Nx/Ny/Nz]`` logits -> keypoints ``[N, K, 3]`` (x, y in input pixels, z in
-        metres relative to the root) and scores ``[N, K]`` (the smaller x/y softmax maximum)."""
+        metres relative to the root) and scores ``[N, K]``: by arg-max, MMPose's (the smaller
+        of the x and y logit maxima; x, y of a keypoint whose score is <= 0 are -1, as the
+        plugin's SimCC decoding marks them), by expectation the smaller softmax maximum."""
         logits_x, logits_y, logits_z = (torch.as_tensor(np.asarray(h, dtype=np.float32))
                                         for h in (simcc_x, simcc_y, simcc_z))
         if logits_z.ndim == 2:
@@ -167,11 +192,8 @@ class BoxSimCC3DLabel(BaseKeypointCodec):
         if logits_z.shape[-1] != self.num_bins[2]:
             raise ValueError(f'BoxSimCC3DLabel.decode: z heatmaps have {logits_z.shape[-1]} '
                              f'bins, the codec has num_bins={self.num_bins}')
-        if self.decode_mode == 'argmax':
-            # the plugin's arg-max decoding on probabilities: same bins, scores in (0, 1] (on
-            # raw logits it marks keypoints whose maximum is <= 0 as missing, -1)
-            keypoints_xy, scores = self.xy.decode(logits_x.softmax(-1).numpy(),
-                                                  logits_y.softmax(-1).numpy())
+        if self.decode_mode == 'argmax':  # SimCC's: the most likely bin on each axis
+            keypoints_xy, scores = self.xy.decode(logits_x.numpy(), logits_y.numpy())
             depth = self.depth_bins()[logits_z.argmax(-1)].numpy()
         else:  # the plugin's expectation decoding softmaxes the scaled logits itself
             keypoints_xy, scores = self.xy.decode((logits_x * self.beta).numpy(),

@@ -30,14 +30,19 @@ def back_project(pixels: np.ndarray, depth: np.ndarray, f, c) -> np.ndarray:
     return np.concatenate([xy, depth[..., None]], -1)
 
 
+# MMPose's RTMW3D estimator assumes this focal length (pixels) for an image without camera
+DEFAULT_FOCAL = (1145.04940459, 1143.78109572)
+
+
 def sample_intrinsics(gt_instances, image_shape) -> Tuple[np.ndarray, np.ndarray]:
-    """``(f, c)`` of a sample's ``camera_params``; without them H3.6M's mean focal length
-    and the image centre (an approximation, as for any image of unknown camera)."""
+    """``(f, c)`` of a sample's ``camera_params``; without them MMPose's RTMW3D default focal
+    length and the image centre ``(w / 2, h / 2)`` (an approximation, as for any image of
+    unknown camera)."""
     params = gt_instances.get('camera_params', None)
     if params is not None and len(params) and 'f' in params[0]:
         return np.asarray(params[0]['f'], float), np.asarray(params[0]['c'], float)
     height, width = image_shape[:2]
-    return np.array([1145.0, 1144.0]), np.array([width / 2, height / 2])
+    return np.array(DEFAULT_FOCAL), np.array([width / 2, height / 2])
 
 
 @MODELS.register_module()

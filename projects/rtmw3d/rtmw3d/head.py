@@ -8,7 +8,7 @@ Losses: KL divergence per axis (MMPose's ``KLDiscretLoss`` by import) weighted b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -51,7 +51,9 @@ def label_bins(labels: Tensor) -> Tensor:
 
 @MODELS.register_module()
 class SoftBoneLengthLoss(nn.Module):
-    """L1 between predicted and target bone lengths, in bin units on each axis.
+    """L1 between predicted and target bone lengths, in bin units on each axis, averaged
+    over the bones whose two keypoints are labelled (a keypoint that is its own parent has
+    no bone and does not count, as in MMPose's ``BoneLoss``).
 
     Args:
         joint_parents: parent keypoint of each keypoint (a root is its own parent).
@@ -75,7 +77,8 @@ class SoftBoneLengthLoss(nn.Module):
         target = torch.stack([label_bins(t) for t in labels], -1)
         pred_len = (pred - pred[:, self.parents]).norm(dim=-1)
         target_len = (target - target[:, self.parents]).norm(dim=-1)
-        weight = weights * weights[:, self.parents]
+        is_bone = self.parents != torch.arange(len(self.parents), device=weights.device)
+        weight = weights * weights[:, self.parents] * is_bone
         loss = ((pred_len - target_len).abs() * weight).sum() / weight.sum().clamp(min=1)
         return loss * self.loss_weight
 
@@ -85,7 +88,8 @@ class RTMW3DSimCCHead(RTMWHead):
     """RTMW head with a z classifier; decodes with :class:`BoxSimCC3DLabel`.
 
     Args:
-        num_depth_bins: z bins (the codec's ``num_bins[2]``).
+        num_depth_bins: z bins; None takes the decoder's (``BoxSimCC3DLabel.num_bins[2]``,
+            where the z layout is defined); given, it must equal the decoder's.
         axis_weights: weights of the x, y and z KL losses.
         loss_bone: optional :class:`SoftBoneLengthLoss` config (None: off).
         z_from_appearance: also feed the z classifier the fused lower-level features (the
@@ -102,7 +106,8 @@ class RTMW3DSimCCHead(RTMWHead):
     ``[B, C, h, w]`` and returns x ``[B, K, Nx]``, y ``[B, K, Ny]``, z ``[B, K, Nz]`` logits.
     """
 
-    def __init__(self, num_depth_bins: int, axis_weights: Sequence[float] = (1.0, 1.0, 1.0),
+    def __init__(self, num_depth_bins: Optional[int] = None,
+                 axis_weights: Sequence[float] = (1.0, 1.0, 1.0),
                  loss: ConfigType = dict(type='KLDiscretLoss', use_target_weight=True,
                                          beta=10.0, label_softmax=True),
                  loss_bone: OptConfigType = None, z_from_appearance: bool = False,
@@ -112,18 +117,25 @@ class RTMW3DSimCCHead(RTMWHead):
             raise ValueError(f'RTMW3DSimCCHead: axis_weights={axis_weights!r}, expected '
                              '(x, y, z) weights')
         self.axis_weights = tuple(float(w) for w in axis_weights)
+        decoder_bins = getattr(self.decoder, 'num_bins', None)
+        if num_depth_bins is None:
+            if decoder_bins is None or len(decoder_bins) != 3:
+                raise ValueError('RTMW3DSimCCHead: num_depth_bins=None needs a 3-axis decoder '
+                                 "(model.head.decoder=dict(type='BoxSimCC3DLabel', ...)); "
+                                 'set one or give num_depth_bins')
+            num_depth_bins = int(decoder_bins[2])
         self.cls_z = nn.Linear(self.cls_x.in_features, num_depth_bins, bias=False)
         self.z_appearance = None
         if z_from_appearance:
             self.z_appearance = nn.Sequential(
                 nn.Linear(self.final_layer2.in_channels, self.cls_x.in_features), nn.SiLU())
         self.loss_bone = None if loss_bone is None else MODELS.build(loss_bone)
-        decoder_bins = getattr(self.decoder, 'num_bins', None)
         expected = (self.cls_x.out_features, self.cls_y.out_features, num_depth_bins)
         if decoder_bins is not None and tuple(decoder_bins) != expected:
             raise ValueError(f'RTMW3DSimCCHead: the decoder has num_bins={decoder_bins} but '
-                             f'the head has {expected}; set model.head.num_depth_bins to the '
-                             'codec\'s num_depth_bins and input_size/simcc_split_ratio to it')
+                             f'the head has {expected}; leave model.head.num_depth_bins unset (it '
+                             'follows the codec) and give the head the codec\'s '
+                             'input_size/simcc_split_ratio')
 
     def encode(self, feats: Tuple[Tensor, Tensor]) -> Tuple[Tensor, Tensor]:
         """RTMW's fusion and HEM (its modules): keypoint tokens ``[B, K, hidden_dims]`` and

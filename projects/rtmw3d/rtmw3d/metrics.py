@@ -5,6 +5,10 @@ Both the prediction (``pred_instances.keypoints``, camera metres) and the label
 and 12), subtracted before MMPose's ``keypoint_mpjpe`` compares them, so the error is in
 metres and does not count the root's absolute position. Keys: ``MPJPE``, ``P-MPJPE`` or
 ``N-MPJPE`` (by ``mode``), plus ``<key>_body`` over the 17 body keypoints.
+
+``ImageCocoWholeBodyMetric``: MMPose's ``CocoWholeBodyMetric`` on a 3-D model's image
+keypoints (``pred_instances.keypoints_2d``, pixels; ``keypoints`` hold camera metres), so the
+same model is scored by COCO-WholeBody AP next to MPJPE.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 from mmpose.evaluation.functional import keypoint_mpjpe
-from mmpose.evaluation.metrics import MPJPE
+from mmpose.evaluation.metrics import MPJPE, CocoWholeBodyMetric
 from mmpose.registry import METRICS
 
 from .codec import ROOT_INDICES
@@ -55,3 +59,20 @@ class RootRelativeMPJPE(MPJPE):
         return {name: float(keypoint_mpjpe(pred, gt, mask, alignment)),
                 f'{name}_body': float(keypoint_mpjpe(pred[:, :17], gt[:, :17],
                                                      mask[:, :17], alignment))}
+
+
+@METRICS.register_module()
+class ImageCocoWholeBodyMetric(CocoWholeBodyMetric):
+    """``CocoWholeBodyMetric`` (same arguments) on ``pred_instances.keypoints_2d``."""
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        image_samples = []
+        for sample in data_samples:
+            pred = sample['pred_instances']
+            if 'keypoints_2d' not in pred:
+                raise ValueError('ImageCocoWholeBodyMetric: pred_instances has no keypoints_2d; '
+                                 'use it with TopdownPoseEstimator3DCam, or use '
+                                 'CocoWholeBodyMetric for a 2-D model')
+            image_samples.append(dict(sample, pred_instances=dict(
+                pred, keypoints=np.asarray(pred['keypoints_2d'])[..., :2])))
+        super().process(data_batch, image_samples)

@@ -62,6 +62,31 @@ def h3wb_loaders(cfg: Config, data_root: Path, batch_size: int = 1, num_train: i
         cfg[key].dataset.update(data_root=str(data_root) + '/', indices=num_test)
 
 
+def cocktail_loaders(cfg: Config, data_root: Path, batch_size: int = 2) -> None:
+    """Points a whole-body-mix RTMW3D config (``*_cocktail14-*``) at ``data_root``'s
+    synthetic H3WB and its COCO-WholeBody twin (in place): training on one 2-D and one 3-D
+    sample, validation on one of each, scored by MPJPE and COCO-WholeBody AP."""
+    root = str(data_root) + '/'
+    coco = dict(type='CocoWholeBodyDataset', data_root=root, data_mode='topdown',
+                data_prefix=dict(img=''), pipeline=[])
+    h3wb = {k: v for k, v in cfg.val_dataloader.dataset.datasets[0].items()
+            if k not in ('data_root', 'test_mode')}
+    loader = dict(num_workers=0, persistent_workers=False, batch_size=batch_size)
+    cfg.train_dataloader.update(loader)
+    cfg.train_dataloader.dataset.datasets = [
+        dict(coco, ann_file='annotations/coco_wholebody_train.json', indices=1),
+        dict(h3wb, data_root=root, test_mode=False, indices=1)]
+    val_ann = str(data_root / 'annotations' / 'coco_wholebody_val.json')
+    val_sets = [dict(h3wb, data_root=root, test_mode=True, indices=1),
+                dict(coco, ann_file=val_ann, test_mode=True, indices=1)]
+    for key, evaluator in (('val_dataloader', 'val_evaluator'),
+                           ('test_dataloader', 'test_evaluator')):
+        cfg[key].update(loader)
+        cfg[key].dataset.datasets = val_sets
+        cfg[evaluator].datasets = val_sets
+        cfg[evaluator].metrics[1].ann_file = val_ann
+
+
 def wholebody_loaders(cfg: Config, data: dict, num_test: int = 1) -> None:
     """Points a whole-body 2-D (Cocktail14) config's loaders at one COCO-WholeBody set."""
     def dataset(pipeline, indices):

@@ -13,13 +13,14 @@ from projects.rtmw3d.rtmw3d.estimator import back_project
 def test_paper_defaults_and_xy_bins_are_the_plugin_codecs():
     codec = BoxSimCC3DLabel()
     assert codec.input_size == (288, 384)
-    assert codec.num_bins == (576, 768, 577)
+    assert codec.num_bins == (576, 768, 576)  # MMPose's RTMW3D layout
     assert codec.depth_range == pytest.approx(2.1744869)
     assert codec.default_root_depth == pytest.approx(5.14388)
     x_bins, y_bins = codec.xy.bins_for_input(1)
     assert torch.allclose(x_bins[0], torch.arange(576) / 2.0, atol=1e-4)  # SimCC's i / 2
     depth = codec.depth_bins()
-    assert depth[0] == pytest.approx(-2.1744869) and depth[-1] == pytest.approx(2.1744869)
+    assert depth[0] == pytest.approx(-2.1744869)
+    assert depth[-1] == pytest.approx(2.1744869 * 287 / 288)
 
 
 def test_round_trip_on_bin_centres_within_half_a_bin_on_every_axis():

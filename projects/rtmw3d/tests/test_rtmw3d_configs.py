@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from rtmw3d_fixtures import (
     CONFIGS,
+    cocktail_loaders,
     h3wb_loaders,
     runner_config,
     wholebody_2d,
@@ -27,9 +28,41 @@ def h3wb_root(tmp_path_factory):
 
 
 def test_the_project_has_the_configs_it_documents():
-    assert RTMW3D_CONFIGS == ['rtmw3d-l_8xb64-270e_h3wb-384x288.py',
+    assert RTMW3D_CONFIGS == ['rtmw3d-l_8xb64-270e_cocktail14-384x288.py',
+                              'rtmw3d-l_8xb64-270e_h3wb-384x288.py',
                               'rtmw3d-tiny_1xb16-32e_synthetic-128x96.py',
+                              'rtmw3d-x_8xb32-270e_cocktail14-384x288.py',
                               'rtmw3d-x_8xb32-270e_h3wb-384x288.py']
+
+
+def test_published_configs_carry_the_releases_recipe():
+    """The values of MMPose's rtmw3d-{l,x}_*_cocktail14-384x288 configs."""
+    checkpoints = {'l': 'rtmpose-l_simcc-ucoco_dw-ucoco_270e-256x192-4d6dfc62_20230728.pth',
+                   'x': 'rtmpose-x_simcc-ucoco_pt-aic-coco_270e-384x288-f5b50679_20230822.pth'}
+    for name in RTMW3D_CONFIGS:
+        if 'tiny' in name:
+            continue
+        cfg = Config.fromfile(str(CONFIGS / name))
+        size = name[len('rtmw3d-')]
+        assert cfg.auto_scale_lr.base_batch_size == 4096
+        assert cfg.optim_wrapper.optimizer.lr == 5e-4 and cfg.train_cfg.max_epochs == 270
+        assert cfg.model.backbone.init_cfg.checkpoint.endswith(checkpoints[size])
+        assert cfg.model.head.gau_cfg.dropout_rate == {'l': 0.1, 'x': 0.0}[size]
+        assert cfg.train_dataloader.batch_size == {'l': 64, 'x': 32}[size]
+        codec = cfg.model.head.decoder
+        assert codec.get('depth_layout', 'rtmw3d') == 'rtmw3d' and 'num_depth_bins' not in codec
+        bone = cfg.model.head.loss_bone
+        assert bone.type == 'SoftBoneLengthLoss' and bone.loss_weight == 2.0
+        parents = bone.joint_parents
+        assert len(parents) == 133 and sum(p == i for i, p in enumerate(parents)) == 21
+        assert parents[91] == 7 and parents[116] == 113  # MMPose's list, as released
+        if 'cocktail14' in name:
+            datasets = cfg.train_dataloader.dataset.datasets
+            kinds = [d.type for d in datasets]
+            assert kinds.count('UBody3dDataset') == 15 and kinds[:3] == ['CombinedDataset'] * 3
+            assert sum(len(d.datasets) for d in datasets[:3]) == 2 + 5 + 4
+            metrics = [m.type for m in cfg.val_evaluator.metrics]
+            assert metrics == ['SimpleMPJPE', 'ImageCocoWholeBodyMetric']
 
 
 @pytest.mark.parametrize('name', [
@@ -39,15 +72,22 @@ def test_rtmw3d_config_trains_and_tests_one_iteration(name, h3wb_root, tmp_path)
     cfg = Config.fromfile(str(CONFIGS / name))
     assert cfg.model.head.decoder.type == 'BoxSimCC3DLabel'
     cfg.model.backbone.init_cfg = None  # no download: random init
-    h3wb_loaders(cfg, h3wb_root, batch_size=2, num_train=2, num_test=2)
-    if 'tiny' not in name:  # one sample per iteration for the published models on a CPU
+    if 'cocktail14' in name:  # one 2-D and one 3-D sample
+        cocktail_loaders(cfg, h3wb_root)
+    elif 'tiny' in name:
+        h3wb_loaders(cfg, h3wb_root, batch_size=2, num_train=2, num_test=2)
+    else:  # one sample per iteration for the published models on a CPU
         h3wb_loaders(cfg, h3wb_root, batch_size=1, num_train=1, num_test=1)
     if 'tiny' not in name:  # the Albumentation/HSV steps stay; SyncBN runs as BN on a CPU
         cfg.model.neck.norm_cfg = dict(type='BN')
     runner = Runner.from_cfg(runner_config(cfg, tmp_path))
     runner.train()
     metrics = runner.test()
-    assert {'MPJPE', 'P-MPJPE', 'MPJPE_body'} <= set(metrics)
+    if 'cocktail14' in name:
+        assert {'MPJPE', 'coco-wholebody/AP'} <= set(metrics)
+        assert 0 < metrics['MPJPE'] < 5.0 and 0 <= metrics['coco-wholebody/AP'] <= 1
+        return
+    assert {'MPJPE', 'P-MPJPE'} | ({'MPJPE_body'} if 'tiny' in name else set()) <= set(metrics)
     assert 0 < metrics['P-MPJPE'] <= metrics['MPJPE'] < 5.0  # metres, root-relative
 
 

@@ -62,14 +62,17 @@ def test_flip_without_camera_negates_x():
         RandomFlip3D(direction='vertical')
 
 
+# the tiny config's codec: 193 z bins in the symmetric layout
+TINY_CODEC = dict(input_size=(96, 128), sigma=(4., 4.62, 4.), depth_layout='symmetric')
+
+
 def tiny_head(**kwargs):
-    codec = dict(type='BoxSimCC3DLabel', input_size=(96, 128), sigma=(4., 4.62, 4.))
     return RTMW3DSimCCHead(
-        num_depth_bins=193, in_channels=64, out_channels=133, input_size=(96, 128),
+        in_channels=64, out_channels=133, input_size=(96, 128),
         in_featuremap_size=(3, 4), final_layer_kernel_size=3,
         gau_cfg=dict(hidden_dims=32, s=16, expansion_factor=2, dropout_rate=0., drop_path=0.,
                      act_fn='SiLU', use_rel_bias=False, pos_enc=False),
-        decoder=codec, **kwargs)
+        decoder=dict(type='BoxSimCC3DLabel', **TINY_CODEC), **kwargs)
 
 
 def test_head_output_shapes_and_predictions():
@@ -116,7 +119,7 @@ def test_head_checks_the_decoder_bins():
 
 def bone_batch():
     """Labels of two synthetic figures in the tiny config's codec."""
-    codec = BoxSimCC3DLabel(input_size=(96, 128), sigma=(4., 4.62, 4.))
+    codec = BoxSimCC3DLabel(**TINY_CODEC)
     labels = []
     for seed in (0, 1):
         camera, sample = labelled_sample(seed)
