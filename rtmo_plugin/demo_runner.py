@@ -118,9 +118,22 @@ def train(cfg, procs: int = 1) -> Path:
     ``tools/train.py`` as CPU processes (gloo), each with ``cores // procs`` threads and
     ``batch_size / procs`` images, so the optimiser steps on the config's batch.
 
+    The schedule and batch sizes are checked first (:func:`check_run_settings`), and the work
+    dir is locked while training runs (:func:`work_dir_lock`: another live training there is
+    refused).
+
     Returns:
         the training run's ``vis_data/scalars.json``.
     """
+    from .engine.run_settings import check_run_settings
+    from .engine.work_dir_lock import work_dir_lock
+
+    check_run_settings(cfg)
+    with work_dir_lock(cfg.work_dir):  # the torchrun workers share it (environment)
+        return _train(cfg, procs)
+
+
+def _train(cfg, procs: int) -> Path:
     if procs == 1:
         from mmengine.runner import Runner
         runner = Runner.from_cfg(_own_visualizer(cfg))
@@ -130,7 +143,6 @@ def train(cfg, procs: int = 1) -> Path:
     if batch_size % procs:
         raise ValueError(f'procs={procs} must divide train_dataloader.batch_size={batch_size}')
     work_dir = Path(cfg.work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
     per_process = copy.deepcopy(cfg)
     per_process.train_dataloader.batch_size //= procs
     config = work_dir / 'train_config.py'

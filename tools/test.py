@@ -6,7 +6,9 @@
 
 A checkpoint whose tensors do not fit the config's model (another keypoint set, another
 size) is refused with the mismatched keys named; ``--partial-load`` evaluates it anyway with
-the matching tensors loaded and lists the rest.
+the matching tensors loaded and lists the rest. A file that is not a checkpoint, an unknown
+top-level `--cfg-options` key (the closest known key named) and a batch size below 1 are
+refused before the Runner is built, each with one `error: ...` line (exit status 1).
 """
 from __future__ import annotations
 
@@ -18,8 +20,17 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
-from rtmo_plugin.checkpoint import CheckpointMismatchError, check_checkpoint
+from rtmo_plugin.checkpoint import (
+    CheckpointFileError,
+    CheckpointMismatchError,
+    check_checkpoint,
+    check_checkpoint_file,
+)
+from rtmo_plugin.engine.run_settings import SettingsError, check_cfg_options, check_run_settings
 from rtmo_plugin.launch import prepare_cpu_processes
+
+# errors whose message says everything: printed as one line, no traceback
+USER_ERRORS = (CheckpointFileError, CheckpointMismatchError, SettingsError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,20 +52,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
+def build_config(args: argparse.Namespace) -> Config:
+    """The config with the command line applied; raises :class:`SettingsError` for unknown
+    top-level ``--cfg-options`` keys or a test batch size below 1, :class:`CheckpointFileError`
+    for a checkpoint argument that is not a checkpoint."""
     cfg = Config.fromfile(args.config)
+    check_cfg_options(cfg, args.cfg_options)
     cfg.merge_from_dict(args.cfg_options)
+    check_run_settings(cfg, train=False)
+    check_checkpoint_file(args.checkpoint)
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(
         Path('work_dirs') / Path(args.config).stem)
-    prepare_cpu_processes(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
     try:
+        cfg = build_config(args)
+        prepare_cpu_processes(cfg, args.launcher)
+        runner = Runner.from_cfg(cfg)
         check_checkpoint(runner.model, args.checkpoint, partial=args.partial_load,
                          option='--partial-load')
-    except CheckpointMismatchError as err:
+    except USER_ERRORS as err:
         raise SystemExit(f'error: {err}') from None
     runner.test()
 

@@ -6,6 +6,12 @@
 Several processes: `torchrun --nproc-per-node N tools/train.py CONFIG --launcher pytorch`
 or, on slurm, `srun ... python tools/train.py CONFIG --launcher slurm` (README,
 "Training on several processes").
+
+Refused before the Runner is built, with one `error: ...` line (exit status 1): a work dir
+that a live training uses, unknown top-level `--cfg-options` keys (the closest known key
+named), a schedule or batch size below 1, a `load_from` / `--resume` file that is not a
+checkpoint; a checkpoint without an optimiser state, epoch or iteration is refused when
+`--resume` loads it (docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -17,7 +23,13 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
+from rtmo_plugin.checkpoint import CheckpointFileError, check_checkpoint_file
+from rtmo_plugin.engine.run_settings import SettingsError, check_cfg_options, check_run_settings
+from rtmo_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock
 from rtmo_plugin.launch import prepare_cpu_processes
+
+# errors whose message says everything: printed as one line, no traceback
+USER_ERRORS = (CheckpointFileError, SettingsError, WorkDirInUseError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,7 +53,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
+    """The config with the command line applied; raises :class:`SettingsError` for unknown
+    top-level ``--cfg-options`` keys and settings below 1, :class:`CheckpointFileError` for a
+    ``load_from`` / ``--resume`` file that is not a checkpoint."""
     cfg = Config.fromfile(args.config)
+    check_cfg_options(cfg, args.cfg_options)
     cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(
@@ -55,15 +71,23 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    if cfg.get('resume'):  # a weights-only checkpoint: a clear error, not KeyError: 'epoch'
+        cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='ResumeCheckHook')]
+    check_run_settings(cfg)
+    if cfg.get('load_from'):
+        check_checkpoint_file(cfg.load_from)
     return cfg
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfg = build_config(args)
-    prepare_cpu_processes(cfg, args.launcher)
     try:
-        Runner.from_cfg(cfg).train()
+        cfg = build_config(args)
+        with work_dir_lock(cfg.work_dir, args.launcher):
+            prepare_cpu_processes(cfg, args.launcher)
+            Runner.from_cfg(cfg).train()
+    except USER_ERRORS as err:
+        raise SystemExit(f'error: {err}') from None
     except ValueError as err:  # mmengine's failure on a dataset without annotations
         if 'need at least one array to concatenate' not in str(err):
             raise
