@@ -17,10 +17,12 @@ is still refused. This runs once when :mod:`rtmo_plugin` is imported, which
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import re
+import zipfile
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -61,6 +63,114 @@ def allow_openmmlab_checkpoints() -> None:
 
 
 allow_openmmlab_checkpoints()
+
+
+# is it a checkpoint at all ---------------------------------------------------------------
+
+
+class CheckpointFileError(ValueError):
+    """A file given as a checkpoint is not one, or the safe loader refused it."""
+
+
+# what a file that is not a checkpoint usually starts with
+_SIGNATURES = ((b'\xff\xd8\xff', 'a JPEG image'), (b'\x89PNG', 'a PNG image'),
+               (b'\x1f\x8b', 'a gzip archive'), (b'GIF8', 'a GIF image'),
+               (b'{', 'JSON or text'), (b'%PDF', 'a PDF document'))
+
+
+def _is_remote(name: str) -> bool:
+    return '://' in name or name.startswith(('torchvision:', 'open-mmlab:', 'mmcls:', 'pavi:'))
+
+
+def checkpoint_file_problem(filename) -> Optional[str]:
+    """Why ``filename`` cannot be a torch checkpoint, from its first bytes (None: it can be,
+    or it is remote and is not looked at).
+
+    ``torch.save`` writes a zip archive holding ``<name>/data.pkl`` (or, in the legacy format,
+    a pickle, which starts with the PROTO opcode ``0x80``).
+    """
+    name = str(filename)
+    if _is_remote(name):
+        return None
+    path = os.path.expanduser(name)
+    if not os.path.exists(path):
+        return 'no such file'
+    if not os.path.isfile(path):
+        return 'not a file'
+    with open(path, 'rb') as f:
+        head = f.read(8)
+    if not head:
+        return 'an empty file (0 bytes)'
+    if head.startswith(b'PK\x03\x04'):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if any(n.endswith('/data.pkl') for n in archive.namelist()):
+                    return None
+        except zipfile.BadZipFile:
+            return 'a damaged or truncated zip archive (torch.save writes a zip archive)'
+        return 'a zip archive without data.pkl, not one that torch.save wrote'
+    if head[:1] == b'\x80':
+        return None
+    kind = next((what for magic, what in _SIGNATURES if head.startswith(magic)), None)
+    return f'it looks like {kind}' if kind else f'it starts with {head!r}'
+
+
+def check_checkpoint_file(filename) -> None:
+    """Raises :class:`CheckpointFileError` when ``filename`` is not a checkpoint."""
+    problem = checkpoint_file_problem(filename)
+    if problem:
+        raise CheckpointFileError(
+            f'{filename} is not a checkpoint ({problem}); give a .pth file that torch.save '
+            'wrote, e.g. epoch_N.pth of a training run or a released checkpoint')
+
+
+def load_checkpoint_file(filename, map_location='cpu') -> dict:
+    """mmengine's checkpoint loading (paths, URLs, ``open-mmlab://``) with a clear error for a
+    file that is not a checkpoint or that the safe loader refuses.
+
+    The refusal keeps torch's reason (e.g. ``unsupported GLOBAL posix.system``) but not its
+    advice to load with ``weights_only=False``, which would run whatever the pickle holds.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    check_checkpoint_file(filename)
+    try:
+        return _load_checkpoint(str(filename), map_location=map_location)
+    except pickle.UnpicklingError as err:
+        reason = [line.strip() for line in str(err).splitlines()
+                  if line.strip() and not re.search(
+                      r'weights_only|Weights only load failed|file an issue|documentation of '
+                      r'torch.load', line)]
+        raise CheckpointFileError(
+            f'{filename} was refused by the safe checkpoint loader: it holds more than tensors '
+            f'and plain data ({"; ".join(reason) or "unknown content"}). Only load '
+            'checkpoints from a source you trust; this loader does not run code from them'
+        ) from None
+    except (EOFError, RuntimeError) as err:  # torch's reader on a cut or damaged archive
+        why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointFileError(f'{filename} is not a readable checkpoint (truncated or '
+                                  f'damaged: {why})') from None
+
+
+# a checkpoint to resume from -------------------------------------------------------------
+
+RESUME_KEYS = ('meta.epoch', 'meta.iter', 'message_hub', 'optimizer', 'state_dict')
+
+
+def check_resumable(checkpoint: dict, name: str) -> None:
+    """Raises :class:`CheckpointFileError` when ``checkpoint`` lacks what mmengine's
+    ``Runner.resume`` reads (a weights-only file fails there with ``KeyError: 'epoch'``)."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
+    present = {'meta.epoch': 'epoch' in meta, 'meta.iter': 'iter' in meta,
+               **{key: key in checkpoint for key in ('message_hub', 'optimizer', 'state_dict')}}
+    missing = [key for key in RESUME_KEYS if not present[key]]
+    if missing:
+        raise CheckpointFileError(
+            f'{name} cannot be resumed from: it has no {", ".join(missing)} (a weights-only '
+            'checkpoint, e.g. a released model or one saved without the optimiser). Resume '
+            'from a checkpoint a training run saved with its optimiser (epoch_N.pth in its work '
+            'dir), or start a new training from these weights with load_from (tools/train.py '
+            f'CONFIG --cfg-options load_from={name}) instead of --resume')
 
 
 # checkpoint vs model ------------------------------------------------------------------
@@ -138,11 +248,10 @@ def check_checkpoint(model: nn.Module, checkpoint, partial: bool = False,
     ``option`` names the opt-in in the error message (``--partial-load`` for the CLI).
     """
     from mmengine.logging import print_log
-    from mmengine.runner.checkpoint import _load_checkpoint
 
     name = name or (str(checkpoint) if not isinstance(checkpoint, dict) else 'the checkpoint')
     if not isinstance(checkpoint, dict):
-        checkpoint = _load_checkpoint(str(checkpoint), map_location='cpu')
+        checkpoint = load_checkpoint_file(checkpoint)
     state_dict = checkpoint.get('state_dict', checkpoint)
     mismatch = compare_state_dict(model, state_dict)
     if not mismatch:
@@ -162,9 +271,9 @@ def load_checked(model: nn.Module, filename, partial: bool = False) -> dict:
 
     With ``partial`` only the tensors whose key and shape match are loaded.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-    checkpoint = _load_checkpoint(str(filename), map_location='cpu')
+    checkpoint = load_checkpoint_file(filename)
     mismatch = check_checkpoint(model, checkpoint, partial, option='partial=True',
                                 name=str(filename))
     state_dict = checkpoint.get('state_dict', checkpoint)

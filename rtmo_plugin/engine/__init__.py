@@ -2,8 +2,8 @@ from .finetune import KeypointFinetuneHook
 from .finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossHook
 from .memory_format import ChannelsLastHook
 from .optim import MergedGroupsOptimWrapperConstructor
-from .rng_state import RandomStateHook
+from .rng_state import RandomStateHook, ResumeCheckHook
 
 __all__ = ['ChannelsLastHook', 'FiniteAmpOptimWrapper', 'FiniteOptimWrapper',
            'KeypointFinetuneHook', 'MergedGroupsOptimWrapperConstructor', 'NonFiniteLossHook',
-           'RandomStateHook']
+           'RandomStateHook', 'ResumeCheckHook']

@@ -21,6 +21,10 @@ Covered: ``EpochBasedTrainLoop`` resumed from a checkpoint saved at the end of a
 (what ``CheckpointHook(by_epoch=True)`` writes). A checkpoint saved inside an epoch resumes
 at the start of the next one (mmengine's behaviour); the hook then warns that the run will
 not match a straight one.
+
+A checkpoint without what resuming needs (a weights-only file: no epoch, optimiser or message
+hub) is refused by :class:`ResumeCheckHook` (and by :class:`RandomStateHook`) before mmengine
+reads it, instead of ``KeyError: 'epoch'``; ``tools/train.py --resume`` adds the former.
 """
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
+
+from ..checkpoint import check_resumable
 
 
 def get_rng_state() -> dict:
@@ -73,6 +79,7 @@ class RandomStateHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not runner._resume:  # load_from: weights only, a fresh run
             return
+        check_resumable(checkpoint, _resumed_name(runner))
         state = checkpoint.get('rng_state')
         if state is None:
             runner.logger.warning('the resumed checkpoint has no rng_state (written without '
@@ -99,3 +106,19 @@ class RandomStateHook(Hook):
         if self._val_state is not None:
             set_rng_state(self._val_state)
             self._val_state = None
+
+
+def _resumed_name(runner) -> str:
+    return str(runner._load_from or f'the latest checkpoint of {runner.work_dir}')
+
+
+@HOOKS.register_module()
+class ResumeCheckHook(Hook):
+    """Refuses to resume from a checkpoint that lacks the epoch, iteration, message hub,
+    optimiser or weights (it runs before mmengine reads them)."""
+
+    priority = 'HIGHEST'
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if runner._resume:
+            check_resumable(checkpoint, _resumed_name(runner))
