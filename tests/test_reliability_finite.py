@@ -200,3 +200,61 @@ def test_hook_is_in_the_base_config():
     cfg = load_config('configs/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py')
     assert cfg.optim_wrapper.type == 'FiniteOptimWrapper'
     assert cfg.default_hooks.non_finite.type == NonFiniteLossHook.__name__
+
+
+# weights after the step ---------------------------------------------------------------
+
+
+def test_a_step_that_makes_weights_non_finite_is_undone_and_counted():
+    """Finite loss and gradients, but the step overflows (lr 1e30 on gradients of 1e12):
+    weights and the momentum are put back as they were before it, and the wrapper counts it
+    like any bad step."""
+    net = tiny_net()
+    wrapper = FiniteOptimWrapper(torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9),
+                                 max_consecutive_bad_steps=2)
+    x = torch.randn(8, 3)
+    step(net, wrapper, x)  # a good step: SGD has its momentum buffers now
+    wrapper.optimizer.param_groups[0]['lr'] = 1e30
+    before = state(net, wrapper)
+    step(net, wrapper, x, scale=1e12)
+    assert_same(before, state(net, wrapper))
+    assert all(torch.isfinite(p).all() for p in net.parameters())
+    assert wrapper.skipped_steps == 1 and wrapper.consecutive_bad_steps == 1
+    with pytest.raises(NonFiniteLossError, match='2 consecutive .*non-finite weight'):
+        step(net, wrapper, x, scale=1e12)
+    wrapper.optimizer.param_groups[0]['lr'] = 0.1
+    wrapper.consecutive_bad_steps = 0
+    step(net, wrapper, x)  # back to a sane lr: training goes on from the kept weights
+    assert wrapper.consecutive_bad_steps == 0
+    assert not torch.equal(before[0]['0.weight'], net.state_dict()['0.weight'])
+
+
+def test_the_first_step_of_a_fresh_optimiser_is_undone_without_state():
+    net = tiny_net()
+    wrapper = FiniteOptimWrapper(torch.optim.SGD(net.parameters(), lr=1e30, momentum=0.9))
+    weights = copy.deepcopy(net.state_dict())
+    step(net, wrapper, torch.randn(8, 3), scale=1e12)
+    assert all(torch.equal(weights[k], v) for k, v in net.state_dict().items())
+    assert not wrapper.optimizer.state  # no momentum buffer from the undone step
+    unchecked = FiniteOptimWrapper(torch.optim.SGD(net.parameters(), lr=1e30),
+                                   check_weights=False)
+    step(net, unchecked, torch.randn(8, 3), scale=1e12)
+    assert not all(torch.isfinite(p).all() for p in net.parameters())
+
+
+@pytest.mark.slow
+def test_a_diverging_learning_rate_stops_with_the_guards_error(tmp_path):
+    """lr 1e12 on the demo model: the first step leaves huge but finite weights, the next
+    forward pass overflows. The assigner takes the non-finite predictions (it used to fail
+    with 'all elements of input should be between 0 and 1'), the loss is non-finite, the
+    steps are skipped and the run stops with NonFiniteLossError."""
+    from mmengine.runner import Runner
+    write_tiny_set(tmp_path / 'data')
+    cfg = tiny_cfg(tmp_path / 'data', tmp_path / 'work', epochs=2, batch_size=2)
+    cfg.optim_wrapper.optimizer.lr = 1e12
+    cfg.optim_wrapper.max_consecutive_bad_steps = 2
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(NonFiniteLossError, match='2 consecutive optimiser steps had a '
+                       'non-finite loss.*learning rate'):
+        runner.train()
+    assert runner.optim_wrapper.skipped_steps == 2

@@ -1,7 +1,10 @@
 """Positive-sample assignment for RTMO: SimOTA on a whole batch at once, into named targets.
 
 The results equal MMPose's per-image ``SimOTAAssigner`` (tests/test_assignment.py);
-only the loops over images and people are gone.
+only the loops over images and people are gone. Non-finite predictions (a model that a
+diverged step left overflowing) are assigned as zeros instead of failing in the cost's
+cross-entropy: the losses of those predictions stay non-finite, and the optimiser wrapper's
+guard (:mod:`rtmo_plugin.engine.finite`) skips the step.
 """
 from __future__ import annotations
 
@@ -174,6 +177,9 @@ def assign_batch(assigner, priors: Tensor, scores: Tensor, bboxes: Tensor, keypo
             probabilities.
         data_samples: ``B`` ``PoseDataSample`` with ``gt_instance_labels``.
     """
+    # NaN/inf -> 0 (finite values unchanged): the costs below stay defined
+    scores, bboxes, keypoints, kpt_vis = (torch.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0)
+                                          for t in (scores, bboxes, keypoints, kpt_vis))
     num_images, num_priors, num_keypoints = keypoints.shape[:3]
     gt = _padded_gts(data_samples, num_keypoints, bboxes)
     candidates, in_both = _candidates(assigner, priors, gt)
