@@ -8,7 +8,10 @@ Importing the package registers, in mmdet's registries: the RoI head
 ``KeypointMaskRCNNRoIHead``, the heads ``KeypointRCNNHeatmapHead`` and
 ``GlobalContextModule``, the dataset ``CocoPersonKeypointDataset``, the transforms
 ``LoadAnnotationsWithKeypoints``, ``ResizeWithKeypoints``, ``RandomFlipWithKeypoints``,
-``PackDetKeypointInputs`` and the metric ``DetKeypointCocoMetric``.
+``PackDetKeypointInputs``, the metric ``DetKeypointCocoMetric`` and the hooks
+``DetKeypointDataCheckHook`` and ``CheckedLoadFromHook``; and it makes the plugin's
+``FiniteOptimWrapper``, ``FiniteAmpOptimWrapper`` and ``NonFiniteLossHook`` reachable from
+mmdet's registries.
 
 It also imports ``rtmo_plugin.checkpoint``: ``torch.load(weights_only=True)`` then reads the
 checkpoints mmengine writes (numpy arrays in their ``meta``).
@@ -16,5 +19,6 @@ checkpoints mmengine writes (numpy arrays in their ``meta``).
 from rtmo_plugin import checkpoint as _checkpoint  # noqa: F401
 
 from .datasets import *  # noqa: F401,F403
+from .engine import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403

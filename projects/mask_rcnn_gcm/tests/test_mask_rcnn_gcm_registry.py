@@ -10,7 +10,8 @@ NAMES = {'MODELS': ['KeypointMaskRCNNRoIHead', 'KeypointRCNNHeatmapHead',
          'DATASETS': ['CocoPersonKeypointDataset'],
          'TRANSFORMS': ['LoadAnnotationsWithKeypoints', 'ResizeWithKeypoints',
                         'RandomFlipWithKeypoints', 'PackDetKeypointInputs'],
-         'METRICS': ['DetKeypointCocoMetric']}
+         'METRICS': ['DetKeypointCocoMetric'],
+         'HOOKS': ['DetKeypointDataCheckHook', 'CheckedLoadFromHook']}
 
 # a fresh interpreter: nothing imported by other tests hides a name
 PROBE = r'''

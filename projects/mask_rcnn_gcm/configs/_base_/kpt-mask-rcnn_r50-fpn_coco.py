@@ -86,5 +86,14 @@ param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[27, 33],
          gamma=0.1),
 ]
-default_hooks = dict(checkpoint=dict(save_best='coco/AP', rule='greater'))
+# The plugin's guards (mask_rcnn_gcm/engine/guards.py): optimiser steps with a non-finite
+# loss or gradient are skipped (5 in a row stop the run, naming the loss terms); image files
+# and segm ground truth are checked before iteration 1 (the dataset checks the annotations
+# while loading); load_from refuses a checkpoint of another model unless
+# default_hooks.load_check.partial=True (fine-tuning on purpose).
+optim_wrapper = dict(type='FiniteOptimWrapper', max_consecutive_bad_steps=5)
+default_hooks = dict(checkpoint=dict(save_best='coco/AP', rule='greater'),
+                     non_finite=dict(type='NonFiniteLossHook'),
+                     data_check=dict(type='DetKeypointDataCheckHook'),
+                     load_check=dict(type='CheckedLoadFromHook', partial=False))
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -57,7 +57,7 @@ test_evaluator = val_evaluator
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-optim_wrapper = dict(_delete_=True, type='OptimWrapper',
+optim_wrapper = dict(_delete_=True, type='FiniteOptimWrapper', max_consecutive_bad_steps=5,
                      optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
                      clip_grad=dict(max_norm=10.0))
 param_scheduler = [

@@ -1,0 +1,3 @@
+from .guards import CheckedLoadFromHook, DetKeypointDataCheckHook
+
+__all__ = ['CheckedLoadFromHook', 'DetKeypointDataCheckHook']
