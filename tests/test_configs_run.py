@@ -29,6 +29,9 @@ def test_every_config_is_collected():
     assert len(CONFIGS) >= 16
     assert 'rtmo-l_16xb16-700e_crowdpose-640x640.py' in names
     assert 'rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py' in names
+    assert {'rtmo-l_16xb16-700e_body7-crowdpose-640x640.py',  # the seeds' headline models
+            'rtmw-l_boxsimcc_8xb320-270e_cocktail14-384x288.py',
+            'rtmw-x_boxsimcc_8xb320-270e_cocktail14-384x288.py'} <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)

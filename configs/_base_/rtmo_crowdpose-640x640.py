@@ -21,6 +21,8 @@ param_scheduler = [
 ]
 
 input_size = _base_.input_size
+# the COCO recipe's milder stage 1, kept by MMPose's Body7 -> CrowdPose config
+coco_train_pipeline_stage1 = _base_.train_pipeline_stage1
 train_pipeline_stage1 = [
     dict(type='LoadImage', backend_args=None),
     dict(type='Mosaic', img_scale=input_size, pad_val=114.0,

@@ -1,0 +1,169 @@
+"""The plugin's RTMPose/RTMW and Body7 -> CrowdPose RTMO configs equal MMPose's own, value
+for value, apart from the plugin's parts; MMPose's RTMW-l/x 384x288 weights load into the
+plugin's models and give the same keypoints."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import build_model, load_config
+from rtmo_plugin.builders import mmpose_configs
+from tiny_runs import RUNNER_KEYS
+
+# plugin config -> MMPose's config of the same model (under mmpose/.mim/configs)
+TOP_DOWN = {
+    'rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py':
+        'body_2d_keypoint/rtmpose/coco/rtmpose-t_8xb256-420e_coco-256x192.py',
+    'rtmw/cocktail14/rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py':
+        'wholebody_2d_keypoint/rtmpose/cocktail14/rtmw-m_8xb1024-270e_cocktail14-256x192.py',
+    'rtmw/cocktail14/rtmw-l_boxsimcc_8xb320-270e_cocktail14-384x288.py':
+        'wholebody_2d_keypoint/rtmpose/cocktail14/rtmw-l_8xb320-270e_cocktail14-384x288.py',
+    'rtmw/cocktail14/rtmw-x_boxsimcc_8xb320-270e_cocktail14-384x288.py':
+        'wholebody_2d_keypoint/rtmpose/cocktail14/rtmw-x_8xb320-270e_cocktail14-384x288.py',
+}
+BODY7_CROWDPOSE = 'rtmo/crowdpose/rtmo-l_16xb16-700e_body7-crowdpose-640x640.py'
+
+
+def plain(node):
+    """A config node as plain dicts and lists, without mmengine's ``_scope_`` marks."""
+    if isinstance(node, dict):
+        return {k: plain(v) for k, v in node.items() if k != '_scope_'}
+    if isinstance(node, (list, tuple)):
+        return [plain(v) for v in node]
+    return node
+
+
+def differences(ours, theirs, path=''):
+    """Every path at which two plain config nodes differ."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in sorted(set(ours) | set(theirs), key=str):
+            where = f'{path}.{key}'.lstrip('.')
+            if key not in theirs:
+                yield f'{where} (plugin only)'
+            elif key not in ours:
+                yield f'{where} (MMPose only)'
+            else:
+                yield from differences(ours[key], theirs[key], where)
+    elif isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            yield from differences(a, b, f'{path}[{i}]')
+    elif ours != theirs:
+        yield f'{path}: {ours!r} vs {theirs!r}'
+
+
+def with_box_simcc(node):
+    """MMPose's config with every SimCCLabel replaced as the plugin's configs replace it:
+    the same bins and labels; ``use_dark`` must be off, ``decode_visibility`` (a separate
+    ``keypoints_visible`` output, read by no metric) is dropped."""
+    if isinstance(node, dict):
+        if node.get('type') == 'SimCCLabel':
+            assert not node.get('use_dark'), node
+            return dict(type='BoxSimCCLabel', input_size=node['input_size'],
+                        sigma=node['sigma'], simcc_split_ratio=node['simcc_split_ratio'],
+                        normalize=node['normalize'])
+        return {k: with_box_simcc(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [with_box_simcc(v) for v in node]
+    return node
+
+
+def runner_dicts(ours: str, theirs: str):
+    ours_cfg, theirs_cfg = load_config(f'configs/{ours}'), load_config(mmpose_configs() / theirs)
+    keys = sorted(RUNNER_KEYS - {'custom_imports'})
+    return ({k: plain(ours_cfg.get(k)) for k in keys},
+            {k: plain(theirs_cfg.get(k)) for k in keys})
+
+
+@pytest.mark.parametrize('ours', sorted(TOP_DOWN))
+def test_top_down_configs_are_mmposes_with_the_plugin_codec(ours):
+    mine, theirs = runner_dicts(ours, TOP_DOWN[ours])
+    assert list(differences(mine, with_box_simcc(theirs))) == []
+    assert mine['model']['head']['decoder']['type'] == 'BoxSimCCLabel'
+
+
+def _sorted_mappings(node):
+    """KeypointConverter mappings as sorted pairs (their order does not matter)."""
+    if isinstance(node, dict):
+        if node.get('type') == 'KeypointConverter':
+            return dict(node, mapping=sorted(map(list, node['mapping'])))
+        return {k: _sorted_mappings(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_sorted_mappings(v) for v in node]
+    return node
+
+
+def test_body7_crowdpose_config_is_mmposes_with_the_plugin_head():
+    mine, theirs = runner_dicts(BODY7_CROWDPOSE, 'body_2d_keypoint/rtmo/crowdpose/'
+                                'rtmo-l_16xb16-700e_body7-crowdpose-640x640.py')
+    found = set(differences(_sorted_mappings(mine), _sorted_mappings(theirs)))
+    # the plugin's own checks (hooks and optimiser wrapper) may grow: not a recipe difference
+    found = {d for d in found if not (d.startswith('default_hooks.') and 'plugin only' in d)}
+    assert found == {
+        # the plugin's head: keypoint count and OKS sigmas from one metainfo file, its codec
+        # and loss; DCC sizes from the codec and the neck
+        "model.head.type: 'RTMOPoseHead' vs 'RTMOHead'",
+        'model.head.metainfo (plugin only)', 'model.head.num_keypoints (MMPose only)',
+        'model.head.codec (plugin only)', 'model.head.dcc_cfg.in_channels (MMPose only)',
+        'model.head.dcc_cfg.num_bins (MMPose only)',
+        'model.head.head_module_cfg.num_classes (MMPose only)',
+        'model.head.assigner.oks_calculator.metainfo (MMPose only)',
+        'model.head.loss_oks.metainfo (MMPose only)',
+        "model.head.loss_mle.type: 'MLECoordLoss' vs 'MLECCLoss'",
+        # MMPose's SimOTAAssigner default, stated
+        'model.head.assigner.use_keypoints_for_center (plugin only)',
+        # the finite-step optimiser wrapper
+        "optim_wrapper.type: 'FiniteOptimWrapper' vs 'OptimWrapper'",
+        'optim_wrapper.max_consecutive_bad_steps (plugin only)',
+        # the crowd metric reads crowd_index from the annotation file (see the base config)
+        'val_evaluator.ann_file (plugin only)', 'test_evaluator.ann_file (plugin only)',
+        'val_dataloader.dataset.metainfo (plugin only)',
+        'test_dataloader.dataset.metainfo (plugin only)',
+    }, sorted(found)
+    assert mine['model']['head']['loss_mle']['loss_weight'] == 1e-3
+    assert not mine['model']['head']['assigner']['use_keypoints_for_center']
+
+
+def _released_pair(size: str):
+    ours = next(p for p in TOP_DOWN if f'rtmw-{size}_' in p and '384x288' in p)
+    return f'configs/{ours}', mmpose_configs() / TOP_DOWN[ours]
+
+
+@pytest.mark.parametrize('size', ['l', 'x'])
+def test_released_rtmw_384_layout_loads_strictly(size):
+    """MMPose's model built from its own config has its released checkpoint's keys and
+    shapes; its state dict loads into the plugin's model with ``strict=True`` (tensors on
+    the meta device: the layout without the memory)."""
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+
+    init_default_scope('mmpose')
+    with torch.device('meta'):
+        ours, theirs = (MODELS.build(load_config(p).model) for p in _released_pair(size))
+    state = theirs.state_dict()
+    assert state['head.cls_x.weight'].shape == (576, 256)  # 288 px x 2 bins per px
+    assert state['head.cls_y.weight'].shape == (768, 256)
+    ours.load_state_dict(state, strict=True, assign=True)
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {
+        k: v.shape for k, v in state.items()}
+
+
+@pytest.mark.slow  # two RTMW-l models at 384x288 on a CPU: ~30 s
+def test_released_rtmw_384_weights_predict_alike():
+    """With MMPose's RTMW-l weights the plugin's model gives MMPose's keypoints and scores
+    (RTMW-x runs the same code at other widths)."""
+    ours_path, theirs_path = _released_pair('l')
+    theirs = build_model(theirs_path, seed=1).eval()
+    ours = build_model(ours_path, seed=2).eval()
+    ours.load_state_dict(copy.deepcopy(theirs.state_dict()), strict=True)
+    torch.manual_seed(0)
+    image = torch.randn(1, 3, 384, 288)  # a normalised image
+    with torch.no_grad():
+        outputs = [m.head(m.extract_feat(image)) for m in (ours, theirs)]
+    for a, b in zip(*outputs):  # simcc_x [1, 133, 576], simcc_y [1, 133, 768]
+        assert a.shape[:2] == (1, 133) and torch.equal(a, b)
+    simcc_x, simcc_y = (t[0].numpy() for t in outputs[0])
+    ours_keypoints, ours_scores = ours.head.decoder.decode(simcc_x, simcc_y)
+    theirs_keypoints, (theirs_scores, _) = theirs.head.decoder.decode(simcc_x, simcc_y)
+    np.testing.assert_allclose(ours_keypoints, theirs_keypoints, atol=1e-5)
+    np.testing.assert_allclose(ours_scores, theirs_scores, atol=1e-6)
