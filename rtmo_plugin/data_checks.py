@@ -4,15 +4,20 @@
 ``before_train`` on the built train and val datasets, and at ``before_test`` on the test set:
 
 1. **Annotations** (training set): people whose keypoints, visibilities, box or area hold
-   NaN/inf, and people with inverted boxes (negative width or height in the file), are
-   dropped with a warning naming the image file, image id and annotation id; so NaN never
-   reaches the assigner.
-2. **Summary** (training set): images and people left after the filtering that the
+   NaN/inf, people with an area <= 0 (OKS divides by it) and people with inverted boxes
+   (negative width or height in the file) are dropped with a warning naming the image file,
+   image id and annotation id; so NaN never reaches the assigner.
+2. **The annotation file** (all sets, COCO-style JSON): what MMPose's parsing passes over
+   silently (image or annotation ids given twice, annotations of no image, category ids the
+   file does not list, width/height that disagree with the image file, ``file_name`` s that
+   leave the image folder) stops the run, each problem named with the file, image id,
+   annotation id and field.
+3. **Summary** (training set): images and people left after the filtering that the
    pipeline's ``FilterAnnotations`` applies (>= ``min_kpt_vis`` labelled keypoints inside the
    image, box wider and taller than ``min_gt_bbox_wh``). When no person is left the hook
    raises :class:`DataCheckError` naming why (all keypoints invisible, zero-area boxes,
    keypoints outside the image) instead of training on nothing.
-3. **Image files** (all sets): a fast existence and header scan, no decoding: JPEG SOI/EOI
+4. **Image files** (all sets): a fast existence and header scan, no decoding: JPEG SOI/EOI
    markers (a missing EOI means a truncated file), PNG signature and IEND chunk, width and
    height from the header. Bad files stop the run before training with the list of files
    and the reason; with ``skip_bad_images=True`` each bad training image's slot is filled
@@ -148,7 +153,7 @@ def _person_count(info: dict) -> int:
 
 
 def _bad_rows(info: dict) -> Dict[int, str]:
-    """Rows (people) with non-finite values or inverted boxes -> why."""
+    """Rows (people) with non-finite values, an area <= 0 or inverted boxes -> why."""
     bad: Dict[int, str] = {}
     for key in ('keypoints', 'keypoints_visible', 'bbox', 'area'):
         values = info.get(key)
@@ -157,6 +162,12 @@ def _bad_rows(info: dict) -> Dict[int, str]:
         finite = np.isfinite(values.reshape(values.shape[0], -1).astype(np.float64)).all(1)
         for row in np.flatnonzero(~finite):
             bad.setdefault(int(row), f'non-finite {key}')
+    area = info.get('area')
+    if isinstance(area, np.ndarray) and area.size == _person_count(info) > 0:
+        area = area.reshape(-1).astype(np.float64)
+        for row in np.flatnonzero(area <= 0):  # NaN compares False: named above
+            bad.setdefault(int(row), f'area {area[row]:g} <= 0 (OKS divides by the area; '
+                           'COCO areas are the mask area in pixels)')
     raw = info.get('raw_ann_info')  # the file's xywh: MMPose clips inf into the image
     for row in range(_person_count(info) if isinstance(raw, list) else 0):
         box = raw[row].get('bbox') if row < len(raw) and isinstance(raw[row], dict) else None
@@ -205,6 +216,87 @@ def _filter_reason(info: dict, row: int, dims, rule: FilterRule) -> Optional[str
         if inside.sum() < rule.min_kpt_vis:
             return 'with keypoints outside the image'
     return None
+
+
+# the annotation file ------------------------------------------------------------------
+
+
+def _leaves_folder(file_name: str, folder: str) -> bool:
+    """Whether ``file_name`` joined to ``folder`` names a file outside it (``../``, or an
+    absolute path elsewhere)."""
+    if os.path.isabs(file_name):
+        root = os.path.abspath(folder) if folder else None
+        return root is None or not os.path.abspath(file_name).startswith(root + os.sep)
+    norm = os.path.normpath(file_name)
+    return norm == '..' or norm.startswith('..' + os.sep)
+
+
+def coco_file_problems(coco: dict, img_root: str,
+                       dims: Optional[Dict[str, Tuple[int, int]]] = None) -> List[str]:
+    """What MMPose's COCO parsing passes over in ``coco`` (a loaded COCO-style file), one line
+    each naming the image id, annotation id and field.
+
+    Image ids given twice (one image and its people are lost), annotations whose image id no
+    image has (never trained on), category ids that ``categories`` does not list (trained as
+    people), ``width`` / ``height`` that disagree with the image file (MMPose clips the boxes to
+    them; ``dims`` maps image paths to their ``(width, height)``), ``file_name`` s that leave
+    ``img_root`` (``../``, absolute paths).
+    """
+    problems: List[str] = []
+    images = [i for i in coco.get('images', []) if isinstance(i, dict)]
+    seen: Dict[object, int] = {}
+    for index, image in enumerate(images):
+        image_id, name = image.get('id'), image.get('file_name')
+        where = f'image id {image_id} (images[{index}])'
+        if image_id in seen:
+            problems.append(f'{where}: field id: the same id as images[{seen[image_id]}] '
+                            '(image ids must be unique)')
+        seen.setdefault(image_id, index)
+        if isinstance(name, str) and _leaves_folder(name, img_root):
+            problems.append(f'{where}: field file_name={name!r} leaves the image folder '
+                            f'{img_root!r} (absolute or ../); name files relative to it')
+            continue
+        size = (dims or {}).get(os.path.join(img_root, str(name)))
+        labelled = (image.get('width'), image.get('height'))
+        if size and labelled not in (size, size[::-1]):  # swapped: an EXIF rotation
+            problems.append(f"{where}: fields width, height = {image.get('width')}, "
+                            f"{image.get('height')} but {name} is {size[0]}x{size[1]} pixels")
+    categories = {c.get('id') for c in coco.get('categories') or [] if isinstance(c, dict)}
+    ann_seen: Dict[object, int] = {}
+    for index, ann in enumerate(a for a in coco.get('annotations', []) if isinstance(a, dict)):
+        ann_id, image_id = ann.get('id'), ann.get('image_id')
+        where = f'annotation id {ann_id} (annotations[{index}], image id {image_id})'
+        if ann_id in ann_seen:
+            problems.append(f'{where}: field id: the same id as annotations[{ann_seen[ann_id]}]'
+                            ' (annotation ids must be unique)')
+        ann_seen.setdefault(ann_id, index)
+        if image_id not in seen:
+            problems.append(f'{where}: field image_id={image_id!r}: no image has this id')
+        if categories and ann.get('category_id') not in categories:
+            problems.append(f"{where}: field category_id={ann.get('category_id')!r}: not "
+                            f'among the categories of the file {sorted(categories)}')
+    return problems
+
+
+def check_coco_file(ann_file: str, img_root: str, name: str,
+                    dims: Optional[Dict[str, Tuple[int, int]]] = None, limit: int = 20) -> None:
+    """Raises :class:`DataCheckError` listing :func:`coco_file_problems` of a COCO-style JSON
+    ``ann_file`` (other files and remote paths are not read)."""
+    import json
+    if not str(ann_file).endswith('.json') or '://' in str(ann_file) or \
+            not os.path.isfile(ann_file):
+        return
+    coco = json.loads(Path(ann_file).read_text())
+    if not isinstance(coco, dict) or not isinstance(coco.get('images'), list):
+        return
+    problems = coco_file_problems(coco, img_root, dims)
+    if problems:
+        more = f'\n  (+{len(problems) - limit} more)' if len(problems) > limit else ''
+        raise DataCheckError(
+            f'{len(problems)} problems in the annotation file {ann_file} of {name}:\n  '
+            + '\n  '.join(problems[:limit]) + more + '\nfix the file (MMPose would train on it '
+            'without a word, on wrong or missing labels); default_hooks.data_check.'
+            'scan_ann_file=False skips this check')
 
 
 # datasets -----------------------------------------------------------------------------
@@ -312,13 +404,17 @@ class DataCheckHook(Hook):
         skip_bad_images: train without missing / undecodable / truncated training images
             (reported) instead of stopping; val and test images are never skipped.
         scan_images: scan the image files (set False for huge local sets scanned already).
+        scan_ann_file: read COCO-style JSON annotation files once more for what MMPose's
+            parsing passes over (:func:`coco_file_problems`).
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, skip_bad_images: bool = False, scan_images: bool = True) -> None:
+    def __init__(self, skip_bad_images: bool = False, scan_images: bool = True,
+                 scan_ann_file: bool = True) -> None:
         self.skip_bad_images = skip_bad_images
         self.scan_images = scan_images
+        self.scan_ann_file = scan_ann_file
 
     def before_train(self, runner) -> None:
         for leaf in _leaf_datasets(runner.train_dataloader.dataset):
@@ -335,6 +431,7 @@ class DataCheckHook(Hook):
         name = f"{key} ({getattr(leaf, 'ann_file', type(leaf).__name__)})"
         infos = raw_data_infos(leaf)
         problems, dims = scan_images(infos) if self.scan_images else ({}, {})
+        self._check_ann_file(leaf, name, dims)
         report = ScanReport(name)
         infos, emptied = check_annotations(infos, dims, FilterRule.from_dataset(leaf), report,
                                            getattr(leaf, 'data_mode', '') == 'topdown',
@@ -365,14 +462,19 @@ class DataCheckHook(Hook):
         return report
 
     def _check_files(self, dataset, key: str) -> None:
-        if not self.scan_images:
-            return
         for leaf in _leaf_datasets(dataset):
-            problems, _ = scan_images(raw_data_infos(leaf))
+            name = f"{key} ({getattr(leaf, 'ann_file', '?')})"
+            problems, dims = scan_images(raw_data_infos(leaf)) if self.scan_images else ({}, {})
+            self._check_ann_file(leaf, name, dims)
             if problems:
-                raise DataCheckError(self._files_message(
-                    f"{key} ({getattr(leaf, 'ann_file', '?')})", problems)
-                    + '; fix or remove them (evaluation needs every image)')
+                raise DataCheckError(self._files_message(name, problems)
+                                     + '; fix or remove them (evaluation needs every image)')
+
+    def _check_ann_file(self, leaf, name: str, dims) -> None:
+        ann_file = getattr(leaf, 'ann_file', None)
+        if self.scan_ann_file and ann_file:
+            img_root = (getattr(leaf, 'data_prefix', None) or {}).get('img', '')
+            check_coco_file(str(ann_file), str(img_root), name, dims)
 
     @staticmethod
     def _files_message(name: str, problems: Dict[str, str]) -> str:

@@ -152,6 +152,72 @@ def test_non_finite_and_inverted_people_are_dropped_with_their_ids(tiny_set, cap
         assert (info['bbox'][:, 2:] >= info['bbox'][:, :2]).all()
 
 
+def test_a_negative_area_is_dropped_with_its_ids(tiny_set, capsys):
+    """A negative COCO area used to pass the scan; the NaN it gives in OKS was then blamed on
+    the learning rate."""
+    root, ann_file = tiny_set
+    ann = json.loads(ann_file.read_text())['annotations'][1]
+
+    def edit(c):
+        next(a for a in c['annotations'] if a['id'] == ann['id'])['area'] = -5.0
+    dataset = build(root, edited(ann_file, 'bad.json', edit))
+    total = persons(dataset)
+    run_hook(dataset)
+    assert persons(dataset) == total - 1
+    assert (f"image id {ann['image_id']}, annotation id {ann['id']}): area -5 <= 0"
+            in capsys.readouterr().out)
+
+
+def test_annotation_file_problems_are_named_with_ids_and_fields(tiny_set, tmp_path):
+    """Duplicate ids, orphans, unknown categories, sizes that disagree with the image file and
+    file names that leave the image folder: MMPose parses all of them without a word."""
+    root, ann_file = tiny_set
+
+    def edit(c):
+        images, anns = c['images'], c['annotations']
+        images[2]['width'] = 100                      # the file is 64 pixels wide
+        images[3]['file_name'] = '../../secret.jpg'
+        images.append(dict(id=99, file_name=str(tmp_path / 'x.jpg'), width=64, height=64))
+        images.append(dict(images[1], id=1))          # image id 1 again
+        anns[0]['image_id'] = 12345                   # no such image
+        anns[1]['category_id'] = 7                    # only category 1 exists
+        anns.append(dict(anns[2]))                    # the same annotation id twice
+    bad = edited(ann_file, 'bad.json', edit)
+    first = json.loads(ann_file.read_text())['annotations']
+    with pytest.raises(DataCheckError) as err:
+        run_hook(build(root, bad))
+    message = str(err.value)
+    assert f'7 problems in the annotation file {bad} of train_dataloader.dataset' in message
+    for line in ('image id 1 (images[5]): field id: the same id as images[0]',
+                 'image id 3 (images[2]): fields width, height = 100, 64 but 000003.jpg is '
+                 '64x64 pixels',
+                 "image id 4 (images[3]): field file_name='../../secret.jpg' leaves the image "
+                 'folder',
+                 f"image id 99 (images[4]): field file_name='{tmp_path / 'x.jpg'}' leaves",
+                 f"annotation id {first[0]['id']} (annotations[0], image id 12345): field "
+                 'image_id=12345: no image has this id',
+                 f"annotation id {first[1]['id']} (annotations[1], image id "
+                 f"{first[1]['image_id']}): field category_id=7: not among the categories of "
+                 'the file [1]',
+                 f"annotation id {first[2]['id']} (annotations[{len(first)}], image id "
+                 f"{first[2]['image_id']}): field id: the same id as annotations[2]"):
+        assert line in message, (line, message)
+    # evaluation sets are checked alike; the check can be turned off
+    runner = SimpleNamespace(test_dataloader=SimpleNamespace(dataset=build(root, bad)))
+    with pytest.raises(DataCheckError, match='7 problems in the annotation file'):
+        DataCheckHook().before_test(runner)
+    with pytest.raises(DataCheckError, match='unreadable image files'):  # ../../secret.jpg
+        DataCheckHook(scan_ann_file=False).before_test(runner)
+
+
+def test_a_consistent_file_passes_the_file_check(tiny_set, shared_data):
+    from rtmo_plugin.data_checks import coco_file_problems
+    root, ann_file = tiny_set
+    run_hook(build(root, ann_file))
+    coco = json.loads((shared_data / 'coco-mini' / 'person_keypoints.json').read_text())
+    assert coco_file_problems(coco, str(shared_data / 'coco-mini')) == []
+
+
 def test_summary_counts_what_filtering_leaves(tiny_set, capsys):
     root, ann_file = tiny_set
     coco = json.loads(ann_file.read_text())
