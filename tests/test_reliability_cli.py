@@ -1,6 +1,8 @@
 """The command lines: the onnxruntime runner processes every input and reports each failure;
 the dataset generator refuses bad arguments and leaves nothing behind."""
 import json
+import os
+import stat
 from pathlib import Path
 
 import cv2
@@ -157,3 +159,19 @@ def test_generator_replaces_its_splits_in_an_existing_folder(tmp_path):
     train = json.loads((out / 'annotations' / 'person_keypoints_train.json').read_text())
     assert len(train['images']) == 2 and len(list((out / 'train').iterdir())) == 2
     assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')]
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o755), (0o077, 0o700)])
+def test_generated_datasets_get_the_umasks_permissions(tmp_path, umask, mode):
+    """The dataset is written into a temporary folder (mkdtemp: mode 0700) and renamed;
+    it gets the mode any new folder gets, not the temporary folder's."""
+    old = os.umask(umask)
+    try:
+        generate([str(tmp_path / 'out'), '--train', '1', '--val', '0', '--size', '32'])
+    finally:
+        os.umask(old)
+    out = tmp_path / 'out'
+    for folder in (out, out / 'train', out / 'annotations'):
+        assert stat.S_IMODE(folder.stat().st_mode) == mode, folder
+    assert stat.S_IMODE((out / 'annotations' / 'person_keypoints_train.json').stat().st_mode) \
+        == mode & 0o666

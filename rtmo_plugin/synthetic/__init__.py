@@ -247,6 +247,13 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         parser.error(f'cannot write into {parent} (permission denied); choose another OUT_DIR')
 
 
+def _folder_mode() -> int:
+    """The mode ``mkdir`` gives a new folder here (0o777 less the umask)."""
+    umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
 def _move_into(tmp: Path, out: Path) -> None:
     """Moves the finished splits from ``tmp`` into ``out`` (replacing the same splits)."""
     if not out.exists():
@@ -290,6 +297,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             print(f'{split}: {count} images of {args.size}x{args.size}')
             write_split(tmp, split, count, args.size, args.seed, args.masks)
             print(f'wrote {out}/annotations/person_keypoints_{split}.json')
+        os.chmod(tmp, _folder_mode())  # mkdtemp makes it 0o700; the dataset is not private
         _move_into(tmp, out)
     except BaseException as err:  # incl. Ctrl-C: remove what this run wrote
         if tmp is not None:
