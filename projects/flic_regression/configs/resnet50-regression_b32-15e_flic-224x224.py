@@ -7,8 +7,8 @@
 # and the test split is only tested. Decisions where the seed is silent (the README lists
 # them): input 224x224, the backbone frozen for epochs 1-10 and fine-tuned at lr x 0.1 for
 # 11-15, dense layers 1024 and 512 wide, Adam's Keras-default lr 1e-3.
-_base_ = ['mmpose::_base_/default_runtime.py']
-custom_imports = dict(imports=['projects.flic_regression.flic_regression'],
+_base_ = ['mmpose::_base_/default_runtime.py', './_base_/flic_guards.py']
+custom_imports = dict(imports=['rtmo_plugin', 'projects.flic_regression.flic_regression'],
                       allow_failed_imports=False)
 
 input_size = (224, 224)
@@ -25,7 +25,7 @@ crop = 'torsobox'
 
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='FiniteOptimWrapper',  # the plugin's non-finite guard (_base_/flic_guards.py)
     optimizer=dict(type='Adam', lr=base_lr),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))  # fine-tuning phase
 auto_scale_lr = dict(base_batch_size=32)
@@ -87,7 +87,8 @@ test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], s
 val_evaluator = dict(type='FLICTorsoPCK', thr=0.2, accuracy_thr=0.5)
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(save_best='flic/PCK', rule='greater', max_keep_ckpts=1))
+default_hooks = dict(checkpoint=dict(save_best='flic/PCK', rule='greater', max_keep_ckpts=1),
+                     **_base_.flic_guard_hooks)
 custom_hooks = [
     dict(type='BackboneUnfreezeHook', unfreeze_epoch=unfreeze_epoch),
     # the seed's "validation loss": the MSE of the validation predictions

@@ -30,7 +30,8 @@ train_dataloader = dict(**_loader, dataset=dict(data_root=data_root, pipeline=tr
 val_dataloader = dict(**_loader, dataset=dict(data_root=data_root, pipeline=val_pipeline))
 test_dataloader = val_dataloader  # merged into the base's test loader: split='test' stays
 
-optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+optim_wrapper = dict(_delete_=True, type='FiniteOptimWrapper',
+                     optimizer=dict(type='Adam', lr=1e-3))
 model = dict(
     backbone=dict(frozen_stages=-1, init_cfg=None),
     head=dict(in_featuremap_size=(input_size[0] // 32, input_size[1] // 32), decoder=codec))

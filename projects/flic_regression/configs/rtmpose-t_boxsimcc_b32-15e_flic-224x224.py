@@ -4,7 +4,8 @@
 # under the same protocol: the torso-box crop, validation on the held-out training frames,
 # the test split only tested. Unlabelled slots get keypoint weight 0, so RTMPose's KL loss
 # ignores them as the MSE does.
-_base_ = ['../../../configs/rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py']
+_base_ = ['../../../configs/rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py',
+          './_base_/flic_guards.py']
 custom_imports = dict(imports=['rtmo_plugin', 'projects.flic_regression.flic_regression'],
                       allow_failed_imports=False)
 
@@ -46,6 +47,7 @@ param_scheduler = [
          convert_to_iter_based=True),
 ]
 auto_scale_lr = dict(base_batch_size=32)
+optim_wrapper = dict(type='FiniteOptimWrapper')  # the plugin's non-finite guard
 
 model = dict(head=dict(out_channels=29, input_size=input_size,
                        in_featuremap_size=(input_size[0] // 32, input_size[1] // 32),
@@ -65,7 +67,8 @@ test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], s
 val_evaluator = dict(_delete_=True, type='FLICTorsoPCK', thr=0.2, accuracy_thr=0.5)
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(save_best='flic/PCK', rule='greater', max_keep_ckpts=1))
+default_hooks = dict(checkpoint=dict(save_best='flic/PCK', rule='greater', max_keep_ckpts=1),
+                     **_base_.flic_guard_hooks)
 custom_hooks = [
     dict(h, switch_epoch=max_epochs - stage2_num_epochs, switch_pipeline=train_pipeline_stage2)
     if 'switch_pipeline' in h else h for h in _base_.custom_hooks

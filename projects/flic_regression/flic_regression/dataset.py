@@ -65,11 +65,14 @@ class FLICDataset(BaseCocoStyleDataset):
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         examples = read_examples(self.ann_file)
-        chosen = [(i, examples[i]) for i in select(examples, self.split, self.val_fraction)]
+        try:
+            chosen = [(i, examples[i]) for i in select(examples, self.split, self.val_fraction)]
+        except ValueError as err:
+            raise ValueError(f'FLICDataset: {self.ann_file}: {err}') from None
         if not chosen:
-            raise ValueError(f'FLICDataset: {self.ann_file} has no examples in split '
-                             f'{self.split!r} (istrain / istest flags; val_fraction='
-                             f'{self.val_fraction})')
+            raise ValueError(f'FLICDataset: {self.ann_file} has {len(examples)} examples, none '
+                             f'in split {self.split!r} (istrain / istest flags; val_fraction='
+                             f'{self.val_fraction}): the {self.split} set would be empty')
         image_ids = {}
         instances = []
         for index, ex in chosen:
@@ -77,6 +80,10 @@ class FLICDataset(BaseCocoStyleDataset):
             info = self._parse_example(index, ex, image_id)
             if info is not None:
                 instances.append(info)
+        if not instances:  # mmengine would fail later with a message about numpy arrays
+            raise ValueError(f'FLICDataset: {self.ann_file}: none of the {len(chosen)} examples '
+                             f'of split {self.split!r} has a labelled keypoint (finite coords): '
+                             f'the {self.split} set is empty')
         images = [dict(img_id=i, img_path=osp.join(self.data_prefix['img'], path))
                   for path, i in image_ids.items()]
         return instances, images

@@ -17,10 +17,11 @@ and the splits (:func:`select`: ``istest`` is the test split; a fixed fraction o
 """
 from __future__ import annotations
 
+import warnings
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import List, Sequence, Set
+from pathlib import Path, PurePosixPath
+from typing import Callable, List, Sequence, Set
 
 import numpy as np
 
@@ -54,36 +55,118 @@ class Example:
 
     @property
     def labelled(self) -> np.ndarray:
-        """``[29]`` bool: the slots with coordinates."""
-        return ~np.isnan(self.coords).any(-1)
+        """``[29]`` bool: the slots with coordinates (finite x and y; NaN and inf are not)."""
+        return np.isfinite(self.coords).all(-1)
+
+
+def _numbers(shape) -> Callable:
+    def convert(value) -> np.ndarray:
+        if isinstance(value, (str, bytes)):
+            raise ValueError('text, not numbers')
+        array = np.asarray(value, dtype=np.float64)
+        if -1 not in shape and array.size != int(np.prod(shape)):
+            raise ValueError(f'{array.size} values')
+        return array.reshape(shape)
+    return convert
+
+
+def _imgdims(value) -> np.ndarray:
+    dims = _numbers((-1,))(value)
+    if len(dims) not in (2, 3) or not np.isfinite(dims).all() or (dims[:2] < 1).any():
+        raise ValueError('not a positive [height width] or [height width channels]')
+    return dims.astype(np.int64)
+
+
+def _filepath(value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError('not a file name')
+    parts = PurePosixPath(value.replace('\\', '/'))
+    if parts.is_absolute() or '..' in parts.parts:
+        raise ValueError('leaves the image folder (absolute, or with "..")')
+    return value
+
+
+def _flag(value) -> bool:
+    array = np.asarray(value)
+    if isinstance(value, (str, bytes)) or array.size != 1 or array.dtype.kind not in 'biuf':
+        raise ValueError('not a 0/1 flag')
+    return bool(array.reshape(-1)[0])
+
+
+def _optional_int(value) -> int:
+    """An unused numeric field, 0 when it is not a finite number."""
+    try:
+        return int(np.asarray(value, dtype=np.float64).reshape(-1)[0])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0
+
+
+# field -> (what FLIC holds there, converter)
+_FIELDS = dict(
+    coords=('2 x 29 numbers, NaN where unlabelled', _numbers((2, 29))),
+    torsobox=('4 numbers [x1 y1 x2 y2]', _numbers((4,))),
+    imgdims=('[height width channels]', _imgdims),
+    filepath=('an image file name relative to the image folder', _filepath),
+    istrain=('a 0/1 flag', _flag),
+    istest=('a 0/1 flag', _flag),
+)
+
+
+def _read_field(path: Path, index: int, ex, name: str):
+    expected, convert = _FIELDS[name]
+    value = getattr(ex, name)
+    try:
+        return convert(value)
+    except (TypeError, ValueError) as err:
+        shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + '...'
+        raise ValueError(f'{path}: examples({index + 1}).{name} = {shown}: {err}; FLIC has '
+                         f'{expected} there (fix or remove that example)') from None
 
 
 def read_examples(path) -> List[Example]:
-    """Reads a FLIC ``examples.mat`` (the real one or one this project writes)."""
+    """Reads a FLIC ``examples.mat`` (the real one or one this project writes).
+
+    Any non-finite coordinate (NaN, as FLIC marks its unlabelled slots, or inf) counts as
+    unlabelled: inf is turned into NaN with a warning naming the examples. A malformed field
+    (text or a wrong count of numbers, a file name leaving the image folder, ...) is an error
+    naming the file, the example (1-based, as MATLAB's ``examples(i)``) and the field.
+    """
     from scipy.io import loadmat
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'{path} not found: set the dataset\'s data_root/ann_file to '
                                 'FLIC\'s examples.mat (or generate one, see the README)')
-    mat = loadmat(str(path), squeeze_me=True, struct_as_record=False)
+    try:  # MATLAB data only: loadmat unpickles nothing
+        mat = loadmat(str(path), squeeze_me=True, struct_as_record=False)
+    except Exception as err:  # scipy raises several types for damaged or foreign files
+        raise ValueError(f'{path} cannot be read as a MATLAB .mat file ({type(err).__name__}: '
+                         f'{err}): FLIC\'s annotation file is examples.mat') from None
     if 'examples' not in mat:
         raise ValueError(f'{path} has no `examples` struct array (keys: '
                          f'{sorted(k for k in mat if not k.startswith("__"))}): not FLIC')
     raw = np.atleast_1d(mat['examples'])
-    examples = []
+    examples, with_inf = [], []
     for i, ex in enumerate(raw):
         missing = [f for f in REQUIRED if not hasattr(ex, f)]
         if missing:
             raise ValueError(f'{path}: examples({i + 1}) lacks the FLIC fields {missing}')
-        coords = np.asarray(ex.coords, dtype=np.float64)
-        if coords.shape != (2, 29):
-            raise ValueError(f'{path}: examples({i + 1}).coords is {coords.shape}, FLIC has 2x29')
+        coords = _read_field(path, i, ex, 'coords').T.copy()
+        if np.isinf(coords).any():
+            with_inf.append(i + 1)
+        coords[~np.isfinite(coords).all(-1)] = np.nan  # a slot is labelled in x and y, or not
         examples.append(Example(
-            coords=coords.T.copy(), torsobox=np.asarray(ex.torsobox, np.float64).reshape(4),
-            filepath=str(ex.filepath), imgdims=np.asarray(ex.imgdims, np.int64).reshape(-1),
-            istrain=bool(ex.istrain), istest=bool(ex.istest),
+            coords=coords, torsobox=_read_field(path, i, ex, 'torsobox'),
+            filepath=_read_field(path, i, ex, 'filepath'),
+            imgdims=_read_field(path, i, ex, 'imgdims'),
+            istrain=_read_field(path, i, ex, 'istrain'),
+            istest=_read_field(path, i, ex, 'istest'),
             moviename=str(getattr(ex, 'moviename', '')),
-            currframe=int(np.asarray(getattr(ex, 'currframe', 0)).reshape(-1)[0])))
+            currframe=_optional_int(getattr(ex, 'currframe', 0))))
+    if with_inf:
+        shown = ', '.join(f'examples({i})' for i in with_inf[:5])
+        more = f' and {len(with_inf) - 5} more' if len(with_inf) > 5 else ''
+        warnings.warn(f'{path}: inf in the coords of {shown}{more}: those slots count as '
+                      'unlabelled', RuntimeWarning, stacklevel=2)
     return examples
 
 
@@ -162,7 +245,7 @@ def val_frames(examples: Sequence[Example], fraction: float = VAL_FRACTION) -> S
     if not 0 <= fraction < 1:
         raise ValueError(f'val_fraction={fraction}: must be in [0, 1)')
     frames = sorted({ex.filepath for ex in examples if ex.istrain})
-    count = 0 if fraction == 0 else max(1, round(fraction * len(frames)))
+    count = 0 if fraction == 0 or not frames else max(1, round(fraction * len(frames)))
     if count and count >= len(frames):
         raise ValueError(f'{len(frames)} training frames: too few to hold out a validation '
                          f'split of {fraction:g} and keep one to train on')

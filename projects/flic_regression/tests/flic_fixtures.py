@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Tuple
 
 import numpy as np
+from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[3]
 PROJECT = REPO / 'projects' / 'flic_regression'
@@ -37,3 +38,18 @@ def flic_arrays(coords: np.ndarray) -> np.ndarray:
     for slot, point in coords.items():
         out[slot] = point
     return out
+
+
+def tiny(cfg: Config, root: Path, work_dir: Path) -> Config:
+    """One iteration of batch 2 on ``root``, no downloads, in the main process."""
+    cfg.work_dir = str(work_dir)
+    cfg.model.backbone.init_cfg = None
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].update(batch_size=2, num_workers=0, persistent_workers=False)
+        cfg[key].dataset.update(data_root=str(root) + '/', indices=2)
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    for scheduler in cfg.get('param_scheduler') or []:
+        if scheduler['type'] == 'CosineAnnealingLR':
+            scheduler.update(begin=0, end=1, T_max=1)
+    return cfg

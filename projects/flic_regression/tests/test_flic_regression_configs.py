@@ -4,7 +4,7 @@ import math
 from pathlib import Path
 
 import pytest
-from flic_fixtures import PROJECT, synthetic_flic
+from flic_fixtures import PROJECT, synthetic_flic, tiny
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -18,21 +18,6 @@ CONFIGS = sorted(p for p in (PROJECT / 'configs').glob('*.py'))
 def tiny_flic(tmp_path_factory) -> Path:
     # 4 training frames: one held out as the validation split
     return synthetic_flic(tmp_path_factory.mktemp('flic'), num_train=4, num_test=1)
-
-
-def tiny(cfg: Config, root: Path, work_dir: Path) -> Config:
-    """One iteration of batch 2 on ``root``, no downloads, in the main process."""
-    cfg.work_dir = str(work_dir)
-    cfg.model.backbone.init_cfg = None
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[key].update(batch_size=2, num_workers=0, persistent_workers=False)
-        cfg[key].dataset.update(data_root=str(root) + '/', indices=2)
-    cfg.train_cfg.update(max_epochs=1, val_interval=1)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    for scheduler in cfg.get('param_scheduler') or []:
-        if scheduler['type'] == 'CosineAnnealingLR':
-            scheduler.update(begin=0, end=1, T_max=1)
-    return cfg
 
 
 def test_configs_are_collected():

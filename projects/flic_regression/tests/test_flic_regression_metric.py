@@ -75,3 +75,28 @@ def test_metric_scores_raw_flic_coordinates():
         FLICTorsoPCK().process({}, [dict(pred_instances=dict(keypoints=pred[:1]))])
     with pytest.raises(ValueError, match='accuracy_thr'):
         FLICTorsoPCK(thr=0.6, accuracy_thr=0.5)
+
+
+def test_non_finite_or_zero_torso_is_never_correct():
+    """A model that finds nobody scores 0, whatever torso sizes the file holds: a person whose
+    torso size is inf, NaN or 0 is not scored (old: ``inf <= 0.2 x inf`` counted correct)."""
+    inf = np.inf
+    gt = np.stack([
+        flic_arrays({IDX['lsho']: (0, 0), IDX['rhip']: (30, 40), IDX['lwri']: (20, 20)}),
+        flic_arrays({IDX['lsho']: (0, 0), IDX['rhip']: (inf, 40), IDX['lwri']: (5, 5)}),
+        flic_arrays({IDX['lsho']: (7, 7), IDX['rhip']: (7, 7), IDX['lwri']: (9, 9)}),
+        flic_arrays({IDX['lsho']: (0, 0), IDX['rhip']: (30, 40), IDX['lelb']: (inf, 3)}),
+    ])
+    nobody = np.full_like(gt, np.nan)
+    frame_wh = np.array([[100.0, 200.0]] * 4)
+    out = flic_metrics(nobody, gt, frame_wh, slots.TORSO, slots.GROUPS)
+    assert out['PCK'] == 0 and out['Accuracy'] == 0 and out['PCK_wrist'] == 0
+    assert out['missed'] == 1
+    # scored: persons 1 and 4 (3 and 2 finite labelled slots); the inf elbow is unlabelled
+    assert pck(nobody, gt, slots.TORSO, 0.2)[1] == 5
+    exact = np.where(np.isfinite(gt), gt, 0.0)  # a perfect model on the finite slots
+    out = flic_metrics(exact, gt, frame_wh, slots.TORSO, slots.GROUPS)
+    assert out['PCK'] == 1 and out['MSE'] == 0  # no inf error from the inf slots
+    inf_pred = exact.copy()
+    inf_pred[0, IDX['lwri']] = (inf, inf)  # a non-finite prediction is no prediction: wrong
+    assert flic_metrics(inf_pred, gt, frame_wh, slots.TORSO, slots.GROUPS)['PCK'] == 4 / 5
