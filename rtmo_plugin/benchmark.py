@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -59,6 +59,20 @@ def time_in_turns(fns: Dict[str, Callable[[], object]], repeats: int, warmup: in
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def device_clock(clock: Clock, device: Union[str, torch.device] = 'cpu') -> Clock:
+    """``clock``, read on a CUDA device only after its queued work is done (CUDA kernels run
+    asynchronously: without the wait a timing would end before the work it times)."""
+    device = torch.device(device)
+    if device.type != 'cuda':
+        return clock
+
+    def synced() -> float:
+        torch.cuda.synchronize(device)
+        return clock()
+
+    return synced
+
+
 def time_pair(plugin_fn: Callable[[], object], mmpose_fn: Callable[[], object], repeats: int,
               warmup: int, clock: Clock = time.perf_counter) -> Tuple[float, float]:
     """:func:`time_in_turns` of the two sides: ``(plugin ms, MMPose ms)``."""
@@ -87,8 +101,29 @@ def peak_rss_growth_mb(fn: Callable[[], object]) -> Optional[float]:
     return (_status_kb('VmHWM') - before) / 1024
 
 
+def peak_memory_mb(fn: Callable[[], object],
+                   device: Union[str, torch.device] = 'cpu') -> Optional[float]:
+    """Peak memory added by one call of ``fn``, in MB: the process's resident set on a CPU
+    (:func:`peak_rss_growth_mb`), the CUDA memory torch allocates on a GPU."""
+    device = torch.device(device)
+    if device.type != 'cuda':
+        return peak_rss_growth_mb(fn)
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return (torch.cuda.max_memory_allocated(device) - before) / 2 ** 20
+
+
+def _memory_check(device: Union[str, torch.device]) -> str:
+    kind = 'allocated CUDA memory' if torch.device(device).type == 'cuda' else 'peak RSS'
+    return f'{kind} growth of one call'
+
+
 def predict_rows(plugin, ref, tests, repeats: int, warmup: int,
-                 clock: Clock = time.perf_counter) -> List[Row]:
+                 clock: Clock = time.perf_counter,
+                 device: Union[str, torch.device] = 'cpu') -> List[Row]:
     for model in (plugin, ref):
         model.eval()
 
@@ -112,15 +147,16 @@ def predict_rows(plugin, ref, tests, repeats: int, warmup: int,
         return lambda: run(model, tests[next(index) // 2 % len(tests)])
 
     ms = time_pair(cycle(plugin), cycle(ref), repeats * len(tests), warmup, clock)
-    memory = [peak_rss_growth_mb(lambda m=m: run(m, tests[0])) for m in (plugin, ref)]
+    memory = [peak_memory_mb(lambda m=m: run(m, tests[0]), device) for m in (plugin, ref)]
     return [
         Row('eager predict, batch 1', *ms,
             f'max abs diff {diff:.1e} over {count} people in {len(tests)} images'),
-        Row('peak memory, eager predict', *memory, 'peak RSS growth of one call', unit='MB')]
+        Row('peak memory, eager predict', *memory, _memory_check(device), unit='MB')]
 
 
 def train_rows(plugin, ref, batch, repeats: int, warmup: int,
-               clock: Clock = time.perf_counter) -> List[Row]:
+               clock: Clock = time.perf_counter,
+               device: Union[str, torch.device] = 'cpu') -> List[Row]:
     def step(model):
         model.train()
         data = model.data_preprocessor(copy.deepcopy(batch), True)
@@ -131,13 +167,13 @@ def train_rows(plugin, ref, batch, repeats: int, warmup: int,
 
     losses = step(plugin), step(ref)
     ms = time_pair(lambda: step(plugin), lambda: step(ref), repeats, warmup, clock)
-    memory = [peak_rss_growth_mb(lambda m=m: step(m)) for m in (plugin, ref)]
+    memory = [peak_memory_mb(lambda m=m: step(m), device) for m in (plugin, ref)]
     equal = abs(losses[0] - losses[1]) <= 1e-4 * abs(losses[1]) + 1e-5
     people = len(batch['data_samples'][0].gt_instance_labels)
     return [
         Row(f'training step (fwd + assignment + bwd), batch 1, {people} people', *ms,
             f'loss {losses[0]:.6f} vs {losses[1]:.6f}: {"equal" if equal else "DIFFERENT"}'),
-        Row('peak memory, training step', *memory, 'peak RSS growth of one call', unit='MB')]
+        Row('peak memory, training step', *memory, _memory_check(device), unit='MB')]
 
 
 def train_breakdown_rows(plugin, ref, batch, repeats: int, warmup: int,
@@ -235,6 +271,43 @@ def deploy_rows(plugin, config: Path, tests, mmpose_predict_ms: float, repeats: 
                 'vs MMPose eager predict') for p in paths]
 
 
+def cuda_deploy_rows(plugin, tests, mmpose_predict_ms: float, repeats: int) -> List[Row]:
+    """The deployment paths on the plugin model's CUDA device, end to end: the eager predict
+    (``deploy.backends.EagerEstimator``) and the exported graph on onnxruntime's CUDA
+    execution provider (a row says why not where onnxruntime has none, e.g. the CPU wheel
+    instead of ``onnxruntime-gpu``). Speed-ups are against MMPose's eager predict on the
+    same device."""
+    import onnxruntime
+
+    from rtmo_ort import RTMO
+
+    from .deploy.backends import EagerEstimator
+    from .deploy.bench import load_images, time_paths
+    from .deploy.export import export_onnx
+
+    device = next(plugin.parameters()).device
+    images = load_images([b['data_samples'][0].img_path for b in tests])
+    paths, notes = {'eager': EagerEstimator(plugin)}, []
+    available = onnxruntime.get_available_providers()
+    with tempfile.TemporaryDirectory() as tmp:
+        if 'CUDAExecutionProvider' in available:
+            graph = export_onnx(copy.deepcopy(plugin).cpu(), Path(tmp) / 'rtmo_fp32.onnx')
+            session = RTMO(graph, score_thr=0.0, providers=('CUDAExecutionProvider',))
+            if 'CUDAExecutionProvider' in session.session.get_providers():
+                paths['ort_cuda_fp32'] = session
+            else:  # onnxruntime falls back to the CPU when the CUDA libraries do not load
+                notes.append('onnxruntime could not start its CUDAExecutionProvider '
+                             f'(session providers {session.session.get_providers()})')
+        else:
+            notes.append(f'onnxruntime {onnxruntime.__version__} has no CUDAExecutionProvider '
+                         f'(available: {", ".join(available)}); install onnxruntime-gpu')
+        timed = time_paths(paths, images, repeats)
+    rows = [Row(f'deploy on {device}: {p["path"]} (end to end)', p['median_ms'],
+                mmpose_predict_ms, f'vs MMPose eager predict on {device}') for p in timed]
+    return rows + [Row(f'deploy on {device}: ort_cuda_fp32', None, None, f'not timed: {note}')
+                   for note in notes]
+
+
 def conv_gflop(model: torch.nn.Module, side: int) -> float:
     """Forward convolution work of ``model`` on one ``side x side`` image, in GFLOP
     (2 x multiply-adds)."""
@@ -281,8 +354,9 @@ def floor_rows(plugin, side: int, mmpose_predict_ms: float,
             mmpose_predict_ms, 'vs MMPose eager predict: the fp32 limit (convs alone)')]
 
 
-def machine() -> str:
-    """Date, CPU (model, cores, flags), threads, load and versions: the table's caption."""
+def machine(device: Union[str, torch.device] = 'cpu') -> str:
+    """Date, CPU (model, cores, flags), GPU on a CUDA device, threads, load and versions:
+    the table's caption."""
     from .demo_runner import machine_line
     cpu = machine_line()
     versions = [f'torch {torch.__version__}']
@@ -295,9 +369,12 @@ def machine() -> str:
         load = ', '.join(Path('/proc/loadavg').read_text().split()[:3])
     except OSError:
         load = 'n/a'
+    device = torch.device(device)
+    gpu = (f'GPU {torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}); '
+           if device.type == 'cuda' else '')
     return (f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, '
             f'{torch.get_num_threads()} torch threads of {torch.get_num_interop_threads()} '
-            f'interop; load average (1, 5, 15 min) at the end {load}; Python '
+            f'interop; {gpu}load average (1, 5, 15 min) at the end {load}; Python '
             f'{platform.python_version()}; {", ".join(versions)}')
 
 

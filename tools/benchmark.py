@@ -26,10 +26,18 @@ spreads over both, and reports the median and the speed-up
 Deployment paths (ONNX, fast paths) come from :mod:`rtmo_plugin.deploy`. The rows are
 functions of :mod:`rtmo_plugin.benchmark`; this script builds the models and data and prints.
 
+``--device cuda`` runs both models on the GPU: every timing waits for the GPU's queued work
+(``torch.cuda.synchronize``), peak memory is the CUDA memory torch allocates, and the deploy
+rows are the plugin's eager predict and the exported graph on onnxruntime's CUDA execution
+provider (``onnxruntime-gpu``; a row says why where it is missing). The codec rows stay
+numpy on the CPU; the fp32 floor is a CPU measure and is not offered. Without a CUDA device
+it stops with a message.
+
 Example::
 
     python tools/benchmark.py --threads 2 --repeats 20 --out results/benchmark.md
     python tools/benchmark.py --clock cpu --rows train,breakdown   # CPU time, fewer rows
+    python tools/benchmark.py --device cuda --model l --repeats 50  # on a GPU
 """
 from __future__ import annotations
 
@@ -53,6 +61,7 @@ from rtmo_plugin.builders import (
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / 'shared' / 'data' / 'coco-mini'
 ROWS = ('predict', 'train', 'breakdown', 'codec', 'deploy', 'floor')
+CPU_ONLY_ROWS = ('floor',)
 
 
 def ensure_data(data: Optional[Path], work_dir: Path) -> Tuple[Path, str, str]:
@@ -90,9 +99,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2, help='torch threads, both sides')
     parser.add_argument('--repeats', type=int, default=10, help='timed calls per row and side')
     parser.add_argument('--warmup', type=int, default=2, help='untimed calls first')
-    parser.add_argument('--rows', default=','.join(ROWS),
+    parser.add_argument('--rows', default=None,
                         help='comma-separated subset of predict,train,breakdown (the '
-                             "training step's phases),codec,deploy,floor (the fp32 limit)")
+                             "training step's phases),codec,deploy,floor (the fp32 limit; "
+                             'CPU only); default: all that the device runs')
+    parser.add_argument('--device', default='cpu',
+                        help="where both models run: 'cpu' or 'cuda' / 'cuda:N' (a GPU)")
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='test score threshold; random weights score ~0.01 everywhere')
     parser.add_argument('--nms-pre', type=int, default=100,
@@ -102,42 +114,78 @@ def parse_args(argv=None) -> argparse.Namespace:
                              'processes on a shared machine)')
     parser.add_argument('--out', type=Path, default=None, help='also write the table here')
     args = parser.parse_args(argv)
+    args.device = check_device(parser, args.device)
+    on_gpu = args.device.type == 'cuda'
+    if args.rows is None:
+        args.rows = ','.join(r for r in ROWS if not (on_gpu and r in CPU_ONLY_ROWS))
     unknown = set(args.rows.split(',')) - set(ROWS)
     if unknown:
         parser.error(f'--rows: unknown {sorted(unknown)}; choose from {",".join(ROWS)}')
+    if on_gpu and set(args.rows.split(',')) & set(CPU_ONLY_ROWS):
+        parser.error(f'--rows {",".join(CPU_ONLY_ROWS)}: a CPU measure (convolution work over '
+                     'fp32 matmul speed); leave it out with --device cuda')
+    if on_gpu and args.clock == 'cpu':
+        parser.error("--clock cpu times this process's CPU, not the GPU's work: use --clock "
+                     'wall with --device cuda')
     if min(args.repeats, args.images, args.threads) < 1 or args.warmup < 0:
         parser.error('--repeats, --images and --threads must be >= 1, --warmup >= 0')
     return args
 
 
+def check_device(parser: argparse.ArgumentParser, name: str) -> torch.device:
+    """``--device`` as a torch device that exists here; a parser error (exit 2) otherwise."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        parser.error(f"--device {name}: not a device; use 'cpu', 'cuda' or 'cuda:N'")
+    if device.type not in ('cpu', 'cuda'):
+        parser.error(f"--device {name}: only 'cpu' and 'cuda' are timed here")
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            parser.error(f'--device {name}: this machine has no CUDA device that torch '
+                         f'{torch.__version__} can use (torch.cuda.is_available() is False): '
+                         'run on a machine with an NVIDIA GPU and a CUDA build of torch, or '
+                         'time the CPU with --device cpu')
+        index = 0 if device.index is None else device.index
+        if index >= torch.cuda.device_count():
+            parser.error(f'--device {name}: there are {torch.cuda.device_count()} CUDA '
+                         'devices here (cuda:0 ...)')
+        device = torch.device('cuda', index)
+    return device
+
+
 def main(argv=None) -> List[bm.Row]:
     args = parse_args(argv)
-    clock = bm.CLOCKS[args.clock]
+    device = args.device
+    clock = bm.device_clock(bm.CLOCKS[args.clock], device)
     torch.set_num_threads(args.threads)
     wanted = set(args.rows.split(','))
     test_cfg = dict(score_thr=args.score_thr, nms_pre=args.nms_pre)
-    plugin, ref = build_twins(args.model, test_cfg)
+    plugin, ref = (model.to(device) for model in build_twins(args.model, test_cfg))
     side = args.input_size or {'t': 416}.get(args.model, 640)
     timing = dict(repeats=args.repeats, warmup=args.warmup, clock=clock)
     rows: List[bm.Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         tests, train_batch = batches(ensure_data(args.data, Path(tmp)), side, args.images)
         if wanted & {'predict', 'deploy', 'floor'}:
-            rows += bm.predict_rows(plugin, ref, tests, **timing)
+            rows += bm.predict_rows(plugin, ref, tests, **timing, device=device)
         if 'train' in wanted:
-            rows += bm.train_rows(plugin, ref, train_batch, **timing)
+            rows += bm.train_rows(plugin, ref, train_batch, **timing, device=device)
         if 'breakdown' in wanted:
             rows += bm.train_breakdown_rows(plugin, ref, train_batch, **timing)
         if 'codec' in wanted:
             rows += bm.codec_rows(**timing)
-        if 'deploy' in wanted:
+        if 'deploy' in wanted and device.type == 'cuda':
+            rows += bm.cuda_deploy_rows(plugin, tests, rows[0].mmpose, args.repeats)
+        elif 'deploy' in wanted:
             rows += bm.deploy_rows(plugin, size_configs(args.model)[0], tests, rows[0].mmpose,
                                    args.repeats, args.threads)
         if 'floor' in wanted:
             rows += bm.floor_rows(plugin, side, rows[0].mmpose, clock)
-    title = (f'RTMO-{args.model} at {side}x{side}, batch 1, {args.threads} threads, median '
-             f'{args.clock} time of {args.repeats} calls per side after {args.warmup} warm-up; '
-             f'random weights (seed 0), test_cfg {test_cfg}\n\nMachine: {bm.machine()}')
+    title = (f'RTMO-{args.model} at {side}x{side} on {device}, batch 1, {args.threads} '
+             f'threads, median {args.clock} time of {args.repeats} calls per side after '
+             f'{args.warmup} warm-up; random weights (seed 0), test_cfg {test_cfg}\n\n'
+             f'Machine: {bm.machine(device)}')
     table = bm.markdown(rows, title)
     print(table)
     if args.out is not None:
