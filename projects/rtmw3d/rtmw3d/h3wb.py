@@ -12,13 +12,18 @@ writes what MMPose's ``H36MWholeBodyDataset`` reads from the real H3WB, unchange
 - ``OUT_DIR/original/<subject>/Images/<action>.<camera>/frame_<frame>.jpg``.
 
 Subjects S1, S5 and S6 are the training split and S7 the validation split (as the dataset
-class hard-codes). Every pose is seen by all four cameras, as in H3.6M. The same images also
+class hard-codes). Everything is written into a temporary folder beside ``OUT_DIR`` that is
+renamed to ``OUT_DIR`` only when complete (a full disk or an interrupt leaves no partial
+dataset), after checking that the estimated size fits under ``--max-gb`` and on the disk.
+Every pose is seen by all four cameras, as in H3.6M. The same images also
 get COCO-WholeBody annotations (2-D, 133 points):
 ``OUT_DIR/annotations/coco_wholebody_{train,val}.json``, file names relative to ``OUT_DIR``.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -33,6 +38,8 @@ ACTIONS = ('Directions', 'Discussion', 'Greeting', 'Posing', 'Waiting', 'Walking
 ANN_FILE = 'annotation_body3d/h3wb_train_bbox.npz'
 # the demo caches by it: the figures' version (rendering), then this writer's (its files)
 VERSION = f'{wb.VERSION}.1'
+BYTES_PER_PIXEL = 1.2  # JPEG at quality 95 of these figures: about 0.9, with a margin
+DEFAULT_MAX_BYTES = 2 * 1024 ** 3
 
 
 def _camera_metadata(camera: wb.Camera) -> dict:
@@ -51,10 +58,48 @@ def _split_poses(num_poses: int, subjects) -> Dict[str, Dict[str, int]]:
     return counts
 
 
+def estimated_bytes(train_poses: int, val_poses: int, image_size: int) -> int:
+    """About how much :func:`write` puts on disk (the images dominate)."""
+    images = 4 * (train_poses + val_poses)
+    return int(images * (image_size ** 2 * BYTES_PER_PIXEL + 4096))
+
+
 def write(out_dir: Path, train_poses: int = 100, val_poses: int = 12, image_size: int = 256,
-          seed: int = 0) -> Path:
-    """Writes the images, the npz and the COCO-WholeBody files; returns the npz path."""
+          seed: int = 0, max_bytes: int = DEFAULT_MAX_BYTES) -> Path:
+    """Writes the images, the npz and the COCO-WholeBody files into ``out_dir`` (which must
+    not exist or be empty), through a temporary folder renamed when complete; returns the npz
+    path. Refuses (``ValueError``) a dataset estimated above ``max_bytes`` or above the
+    disk's free space."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise FileExistsError(f'{out_dir} exists and is not an empty folder; remove it or '
+                              'write to another folder')
+    size = estimated_bytes(train_poses, val_poses, image_size)
+    if size > max_bytes:
+        raise ValueError(f'{out_dir}: {4 * (train_poses + val_poses)} images of {image_size}px '
+                         f'need about {size / 1e9:.2f} GB, over the cap of '
+                         f'{max_bytes / 1e9:.2f} GB; write fewer poses or raise the cap '
+                         '(--max-gb)')
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(out_dir.parent).free
+    if size > free:
+        raise ValueError(f'{out_dir}: the dataset needs about {size / 1e9:.2f} GB, the disk '
+                         f'has {free / 1e9:.2f} GB free')
+    tmp = out_dir.with_name(f'.{out_dir.name}.partial-{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _write_into(tmp, train_poses, val_poses, image_size, seed)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty, checked above
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir / ANN_FILE
+
+
+def _write_into(out_dir: Path, train_poses: int, val_poses: int, image_size: int,
+                seed: int) -> None:
     cameras = wb.h36m_cameras(image_size)
     train_data, metadata, bboxes = {}, {}, {}
     for split, subjects, poses in (('train', TRAIN_SUBJECTS, train_poses),
@@ -73,11 +118,8 @@ def write(out_dir: Path, train_poses: int = 100, val_poses: int = 12, image_size
                                 images, annotations)
     ann_file = out_dir / ANN_FILE
     ann_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = ann_file.with_name('tmp_' + ann_file.name)  # never leave a half-written file
-    np.savez(tmp, train_data=np.array(train_data, dtype=object),
+    np.savez(ann_file, train_data=np.array(train_data, dtype=object),
              metadata=np.array(metadata, dtype=object), bbox=np.array(bboxes, dtype=object))
-    tmp.replace(ann_file)
-    return ann_file
 
 
 def _write_action(rng: np.random.Generator, out_dir: Path, subject: str, action: str,
@@ -95,7 +137,8 @@ def _write_action(rng: np.random.Generator, out_dir: Path, subject: str, action:
         for frame, world, palette in zip(frames, poses, palettes):
             image, pixels, points_cam = wb.make_view(rng, camera, world, palette)
             path = folder / f'frame_{frame}.jpg'
-            cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                raise OSError(f'could not write {path} (disk full or not writable)')
             box = wb.figure_box(pixels, camera.size)
             if box is None:
                 raise RuntimeError(f'figure outside camera {camera.name}: the placement '
@@ -125,10 +168,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--val-poses', type=int, default=12, help='validation poses')
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--max-gb', type=float, default=DEFAULT_MAX_BYTES / 1e9,
+                        help='refuse a dataset estimated above this size')
     args = parser.parse_args(argv)
-    if min(args.train_poses, args.val_poses) < 1 or args.size < 64:
-        parser.error('--train-poses/--val-poses must be >= 1 and --size >= 64')
-    print(f'wrote {write(args.out_dir, args.train_poses, args.val_poses, args.size, args.seed)}')
+    if min(args.train_poses, args.val_poses) < 1 or args.size < 64 or args.max_gb <= 0:
+        parser.error('--train-poses/--val-poses must be >= 1, --size >= 64, --max-gb > 0')
+    try:
+        path = write(args.out_dir, args.train_poses, args.val_poses, args.size, args.seed,
+                     max_bytes=int(args.max_gb * 1e9))
+    except (FileExistsError, ValueError) as error:
+        parser.error(str(error))
+    print(f'wrote {path}')
 
 
 if __name__ == '__main__':

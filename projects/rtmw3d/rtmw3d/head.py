@@ -137,6 +137,11 @@ class RTMW3DSimCCHead(RTMWHead):
                              'follows the codec) and give the head the codec\'s '
                              'input_size/simcc_split_ratio')
 
+    @property
+    def num_keypoints(self) -> int:
+        """K (the plugin's ``KeypointFinetuneHook`` reads it)."""
+        return self.out_channels
+
     def encode(self, feats: Tuple[Tensor, Tensor]) -> Tuple[Tensor, Tensor]:
         """RTMW's fusion and HEM (its modules): keypoint tokens ``[B, K, hidden_dims]`` and
         the fused lower level ``[B, C, 2h, 2w]``."""

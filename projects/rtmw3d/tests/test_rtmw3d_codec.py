@@ -3,7 +3,7 @@ the package registers under names of its own."""
 import numpy as np
 import pytest
 import torch
-from mmpose.registry import KEYPOINT_CODECS, METRICS, MODELS, TRANSFORMS
+from mmpose.registry import DATASETS, KEYPOINT_CODECS, METRICS, MODELS, TRANSFORMS
 
 import projects.rtmw3d.rtmw3d as rtmw3d
 from projects.rtmw3d.rtmw3d import BoxSimCC3DLabel
@@ -132,7 +132,7 @@ def test_bad_keypoints_3d_shape_is_explained():
 def test_registered_names_are_ours():
     """Registering without force would have failed on a name MMPose already uses."""
     registries = dict(KEYPOINT_CODECS=KEYPOINT_CODECS, MODELS=MODELS, TRANSFORMS=TRANSFORMS,
-                      METRICS=METRICS)
+                      METRICS=METRICS, DATASETS=DATASETS)
     for registry_name, names in rtmw3d.REGISTERED.items():
         for name in names:
             cls = registries[registry_name].get(name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import shutil
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -61,6 +62,9 @@ def prepare_data(root: Path, train_poses: int, val_poses: int, size: int) -> Pat
     if ann_file.is_file():
         print(f'using cached data: {ann_file}')
     else:
+        if data_dir.exists():  # left by an interrupted run of an older writer
+            print(f'removing the incomplete {data_dir}')
+            shutil.rmtree(data_dir)
         print(f'generating {4 * train_poses} train and {4 * val_poses} val images in {data_dir}')
         h3wb.write(data_dir, train_poses, val_poses, size, seed=0)
     return data_dir

@@ -23,7 +23,9 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 randomness = dict(seed=2024)
 
 optim_wrapper = dict(
-    type='OptimWrapper',
+    # the plugin's guard: mmengine's OptimWrapper that skips a step whose loss, gradients or
+    # updated weights are not finite (weights restored) and stops after 5 in a row
+    type='FiniteOptimWrapper',
     optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0, bias_decay_mult=0, bypass_duplicate=True))
 param_scheduler = [
@@ -85,8 +87,10 @@ model = dict(
         decoder=codec),
     test_cfg=dict(flip_test=False))
 
-# data: H3WB in MMPose's layout (data_root/annotation_body3d/..., data_root/original/...)
-dataset_type = 'H36MWholeBodyDataset'
+# data: H3WB in MMPose's layout (data_root/annotation_body3d/..., data_root/original/...),
+# read by MMPose's H36MWholeBodyDataset through CheckedH3WBDataset: the .npz cannot run code,
+# its fields and the images are checked before iteration 1
+dataset_type = 'CheckedH3WBDataset'
 data_root = 'data/h36m/'
 ann_file = 'annotation_body3d/h3wb_train_bbox.npz'
 backend_args = dict(backend='local')
@@ -146,7 +150,13 @@ test_dataloader = val_dataloader
 val_evaluator = [dict(type='SimpleMPJPE', mode='mpjpe'), dict(type='SimpleMPJPE', mode='p-mpjpe')]
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(save_best='MPJPE', rule='less', max_keep_ckpts=1))
+default_hooks = dict(
+    checkpoint=dict(save_best='MPJPE', rule='less', max_keep_ckpts=1),
+    # the plugin's guards: names the loss terms that went NaN/inf; load_from a checkpoint
+    # whose tensors differ in more than the keypoint count (e.g. another z-bin count) is an
+    # error, not a partly random model
+    non_finite=dict(type='NonFiniteLossHook'),
+    keypoint_finetune=dict(type='KeypointFinetuneHook'))
 custom_hooks = [
     dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0002, update_buffers=True,
          priority=49),

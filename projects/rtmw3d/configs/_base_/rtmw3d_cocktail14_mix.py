@@ -93,7 +93,7 @@ mix_ubody3d = [
          causal=True, seq_len=1, data_prefix=dict(img='images/'), subset_frac=0.1,
          pipeline=[])
     for scene in mix_ubody_scenes]
-mix_h3wb = dict(type='H36MWholeBodyDataset', ann_file='annotation_body3d/h3wb_train_bbox.npz',
+mix_h3wb = dict(type='CheckedH3WBDataset', ann_file='annotation_body3d/h3wb_train_bbox.npz',
                 seq_len=1, causal=True, data_root='data/h36m/', data_prefix=dict(img='images/'),
                 test_mode=False, pipeline=[])
 mix_train_dataset = dict(type='CombinedDataset', datasets=[
