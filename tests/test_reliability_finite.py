@@ -255,6 +255,6 @@ def test_a_diverging_learning_rate_stops_with_the_guards_error(tmp_path):
     cfg.optim_wrapper.max_consecutive_bad_steps = 2
     runner = Runner.from_cfg(cfg)
     with pytest.raises(NonFiniteLossError, match='2 consecutive optimiser steps had a '
-                       'non-finite loss.*learning rate'):
+                       r'non-finite loss.*a learning rate that is too high \(now up to 1e\+12\)'):
         runner.train()
     assert runner.optim_wrapper.skipped_steps == 2

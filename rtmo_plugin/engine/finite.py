@@ -205,8 +205,14 @@ class FiniteGuardMixin:
                 f'{self.consecutive_bad_steps} consecutive optimiser steps had a non-finite '
                 f'{what.split()[0]}{terms}; stopped (optim_wrapper.max_consecutive_bad_steps='
                 f'{self.max_consecutive_bad_steps}). Likely causes: NaN/inf in the data '
-                '(DataCheckHook drops such annotations), a learning rate that is too high, or '
-                'a loss that overflows; the last checkpoint holds finite weights')
+                '(DataCheckHook drops such annotations), a learning rate that is too high '
+                f'(now up to {self._lrs()}), or a loss that overflows; the last checkpoint holds '
+                'finite weights')
+
+    def _lrs(self) -> str:
+        rates = [group['lr'] for group in self.optimizer.param_groups
+                 if isinstance(group.get('lr'), (int, float))]
+        return f'{max(rates):g}' if rates else '?'
 
 
 @OPTIM_WRAPPERS.register_module()
