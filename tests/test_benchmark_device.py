@@ -103,3 +103,21 @@ def test_gpu_deploy_rows_say_why_a_path_is_not_timed(benchmark, coco_mini, monke
     assert missing.plugin is None and missing.what == 'deploy on cpu: ort_cuda_fp32'
     assert 'has no CUDAExecutionProvider (available: CPUExecutionProvider)' in missing.check
     assert missing.check.endswith('install onnxruntime-gpu')
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_readme_gpu_command_stops_clearly_without_a_gpu():
+    """README's ``python tools/benchmark.py --device cuda --model l``, as a user on a machine
+    without a GPU runs it (no CUDA device visible)."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    done = subprocess.run([sys.executable, 'tools/benchmark.py', '--device', 'cuda', '--model',
+                           'l'], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert '--device cuda: this machine has no CUDA device' in done.stderr
+    assert done.stdout == ''  # stopped before building anything

@@ -24,7 +24,7 @@ def test_stages_distill_the_384x288_models_at_their_widths():
     assert (fea.teacher_channels, fea.student_channels) == (
         teacher.model.head.in_channels, student.model.head.in_channels) == (1280, 1024)
     assert teacher.codec.input_size == student.codec.input_size == (288, 384)
-    # MMPose's released RTMW-x 384x288, the teacher of its released RTMW-l 384x288
+    # MMPose's released RTMW-x 384x288 (its RTMW-l 384x288 is released as distilled from it)
     assert s1.model.teacher_pretrained.endswith(
         'rtmw-x_simcc-cocktail14_pt-ucoco_270e-384x288-f840f204_20231122.pth')
     # each stage trains on the student's data and pipelines

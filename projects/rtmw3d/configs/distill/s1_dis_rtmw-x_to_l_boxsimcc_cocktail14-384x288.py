@@ -1,9 +1,9 @@
 # RTMW two-stage distillation at 384x288, stage 1 (DWPose's recipe, MMPose's DWPoseDistiller):
 # the RTMW-x teacher's last neck features (FeaLoss, 1280 -> 1024 channels) and SimCC logits
 # (KDLoss) are distilled into an RTMW-l student trained on its own labels, both weights
-# decaying linearly to 0 over training; MMPose's released RTMW-l 384x288 (70.1 whole-body
-# AP) was distilled from RTMW-x this way. The same stage as the 256x192 RTMW-l -> RTMW-m
-# config beside it, with the 384x288 configs of configs/rtmw/cocktail14/ (BoxSimCCLabel).
+# decaying linearly to 0 over training. MMPose releases its RTMW-l 384x288 (70.1 whole-body
+# AP) as `rtmw-dw-x-l`, distilled (DWPose) from RTMW-x. The same stage as the 256x192
+# RTMW-l -> RTMW-m config beside it, with the 384x288 configs of configs/rtmw/cocktail14/.
 # After training, keep the student only (for stage 2):
 #   python -m projects.rtmw3d.rtmw3d.distill work_dirs/<this>/epoch_270.pth student_s1-384x288.pth
 _base_ = ['../../../../configs/rtmw/cocktail14/rtmw-l_boxsimcc_8xb320-270e_cocktail14-384x288.py']
