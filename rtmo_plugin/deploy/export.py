@@ -17,17 +17,23 @@ DCC) so that the graph computes what ``RTMOPoseHead.predict`` computes.
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
+from torchvision.ops import nms  # at import time, never during a trace: see select_people
 
 from ..models.branches import HeadOutputs
 from ..models.decoding import decode_boxes, flatten_levels
 
 DEFAULT_OPSET = 17
+INPUT_NAMES = ('input',)
+OUTPUT_NAMES = ('dets', 'keypoints')
 
 
 def grid_priors(feats: Sequence[Tensor], prior_generator) -> Tensor:
@@ -62,12 +68,14 @@ def select_people(bboxes: Tensor, scores: Tensor, score_thr: float,
     Returns:
         ``indices [N]`` (int64) and ``valid [N]`` (float, 1 or 0). ``N >= 1``:
         when nothing passes ``score_thr``, one placeholder row with ``valid = 0``.
-    """
-    from torchvision.ops import nms  # exports to ONNX NonMaxSuppression
 
+    ``nms`` is imported with this module: torchvision's first import calls one of its own
+    ops (``torchvision::_cuda_version``), which ``torch.jit.trace`` cannot record
+    ("unsupported output type: int") when that import happens inside the trace.
+    """
     candidates = torch.nonzero(scores > score_thr).squeeze(1)
     cand_boxes, cand_scores = bboxes[candidates], scores[candidates]
-    if nms_thr < 1.0:  # same greedy rule as the head: suppress when IoU > nms_thr
+    if nms_thr < 1.0:  # ONNX NonMaxSuppression, the head's rule: suppress when IoU > nms_thr
         order = nms(cand_boxes, cand_scores, nms_thr)
     else:
         order = cand_scores.argsort(descending=True)
@@ -102,6 +110,9 @@ class RTMOExportWrapper(nn.Module):
         self.model = model
         self.score_thr = float(test_cfg.get('score_thr', 0.01) if score_thr is None else score_thr)
         self.nms_thr = float(test_cfg.get('nms_thr', 1.0) if nms_thr is None else nms_thr)
+        if not 0 <= self.score_thr <= 1:  # also refuses NaN
+            raise ValueError(f'score_thr={self.score_thr} must be in [0, 1] (scores are '
+                             'sigmoids: above 1 nobody is ever found)')
         if not 0 < self.nms_thr <= 1:
             raise ValueError(f'nms_thr={self.nms_thr} must be in (0, 1] (1 = no NMS)')
         pre = model.data_preprocessor
@@ -184,26 +195,74 @@ def export_onnx(model: nn.Module, output: Union[str, Path],
             tracing (4x slower to export, writes external weights; same outputs).
     """
     width, height = input_size or input_size_of(model)
-    if width % 32 or height % 32:
-        raise ValueError(f'input size {width}x{height} must be a multiple of 32 (the largest '
-                         'stride)')
+    if width <= 0 or height <= 0 or width % 32 or height % 32:
+        raise ValueError(f'input size {width}x{height} must be a positive multiple of 32 (the '
+                         'largest stride)')
     model = copy.deepcopy(model).eval()  # switch_to_deploy below changes the neck
-    test_cfg = dict(model.test_cfg or {}, input_size=(width, height))
-    if hasattr(model.neck, 'switch_to_deploy'):  # neck position encodings for this size
-        model.neck.switch_to_deploy(test_cfg)
+    if hasattr(model.neck, 'switch_to_deploy'):  # the neck's position encodings for this size
+        # MMPose's HybridEncoder reads ``input_size`` as (h, w) here (RTMO's configs write
+        # (w, h)), and keeps the encodings of an earlier switch (fuse_for_deploy's, at the
+        # config's size) unless its ``deploy`` flag is cleared
+        model.neck.deploy = False
+        model.neck.switch_to_deploy(dict(model.test_cfg or {}, input_size=(height, width)))
     wrapper = RTMOExportWrapper(model, score_thr, nms_thr).eval()
     example = torch.zeros(1, 3, height, width)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    names = dict(input_names=['input'], output_names=['dets', 'keypoints'])
+    names = dict(input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES))
     axes = {'dets': {1: 'num_dets'}, 'keypoints': {1: 'num_dets'}}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        if dynamo:
-            torch.onnx.export(wrapper, (example,), str(output), opset_version=opset,
-                              dynamo=True, dynamic_axes=axes, **names)
-        else:
-            torch.onnx.export(wrapper, (example,), str(output), opset_version=opset,
-                              dynamo=False, dynamic_axes=axes, do_constant_folding=True,
-                              **names)
+    # written into a folder beside ``output`` (the dynamo exporter adds a weights file),
+    # verified, then renamed over ``output``: a failed or partial write replaces nothing
+    staging = Path(tempfile.mkdtemp(prefix=f'.{output.name}.', dir=output.parent))
+    try:
+        written = staging / output.name
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            if dynamo:
+                torch.onnx.export(wrapper, (example,), str(written), opset_version=opset,
+                                  dynamo=True, dynamic_axes=axes, **names)
+            else:
+                torch.onnx.export(wrapper, (example,), str(written), opset_version=opset,
+                                  dynamo=False, do_constant_folding=True, dynamic_axes=axes,
+                                  **names)
+        verify_onnx(written)
+        _publish(staging, output)
+    except OSError as err:
+        raise OSError(err.errno, f'cannot write {output} ({err.strerror or err}); '
+                      'an existing file of that name is unchanged') from err
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return output
+
+
+class ExportVerificationError(RuntimeError):
+    """The file the exporter wrote is not a complete ONNX graph with the runner's I/O."""
+
+
+def verify_onnx(path: Union[str, Path]) -> None:
+    """Checks that ``path`` is a complete, valid ONNX graph with inputs ``(input,)`` and
+    outputs ``(dets, keypoints)``; raises :class:`ExportVerificationError` otherwise."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(str(path))  # reads the file (and any external weights)
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as err:  # onnx raises its own types (and protobuf's) for broken files
+        raise ExportVerificationError(f'the exported graph {path} does not load: {err}') from err
+    inputs = tuple(i.name for i in graph.input if i.name not in {t.name for t in
+                                                                 graph.initializer})
+    outputs = tuple(o.name for o in graph.output)
+    if inputs != INPUT_NAMES or outputs != OUTPUT_NAMES:
+        raise ExportVerificationError(f'the exported graph {path} has inputs {inputs} and '
+                                      f'outputs {outputs}, expected {INPUT_NAMES} and '
+                                      f'{OUTPUT_NAMES}')
+
+
+def _publish(staging: Path, output: Path) -> None:
+    """Moves what the exporter wrote in ``staging`` beside ``output``: side files first,
+    the graph (named ``output.name``) last, each flushed to disk before its rename."""
+    files = sorted(staging.iterdir(), key=lambda p: p.name == output.name)
+    for path in files:
+        with open(path, 'rb') as f:
+            os.fsync(f.fileno())
+        os.replace(path, output.parent / path.name)
