@@ -5,9 +5,10 @@ RTMO graphs with rtmlib's I/O convention). Preprocessing is rtmlib's, so both
 give the same numbers on the same file:
 
 1. letterbox: scale the image by ``r = min(H / h, W / w)`` with
-   ``cv2.resize(..., (int(w * r), int(h * r)), INTER_LINEAR)``, paste it at the
-   **top-left** corner of an ``H x W`` canvas filled with 114 (an image that is
-   already ``H x W`` is used as it is, ``r = 1``);
+   ``cv2.resize(..., (int(w * r), int(h * r)), INTER_LINEAR)`` (at least 1 pixel each
+   way, so that a 1 x 4000 strip still runs), paste it at the **top-left** corner of an
+   ``H x W`` canvas filled with 114 (an image that is already ``H x W`` is used as it is,
+   ``r = 1``);
 2. keep **BGR** channel order and **0-255** values (no mean/std: the graph does
    any normalisation the model needs), HWC -> ``[1, 3, H, W]`` float32.
 
@@ -17,8 +18,11 @@ the image instead, so numbers differ slightly from ``mim test``.)
 """
 from __future__ import annotations
 
+import argparse
+import os
+import stat
 from pathlib import Path
-from typing import NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Callable, NamedTuple, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -29,6 +33,109 @@ PAD_VALUE = 114
 COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6),
                  (5, 7), (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4),
                  (3, 5), (4, 6))
+
+
+def is_fraction(value: float, open_low: bool = False) -> bool:
+    """``0 <= value <= 1`` (``0 < value <= 1`` with ``open_low``); False for NaN."""
+    return (0 < value <= 1) if open_low else (0 <= value <= 1)
+
+
+def threshold_arg(open_low: bool = False) -> Callable[[str], float]:
+    """argparse ``type=`` for a threshold in [0, 1] (``(0, 1]`` with ``open_low``): argparse
+    then refuses other values with a message that names the flag."""
+    interval = '(0, 1]' if open_low else '[0, 1]'
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        if not is_fraction(value, open_low):
+            raise argparse.ArgumentTypeError(f'{text} is outside {interval} (scores and '
+                                             'IoUs lie in [0, 1])')
+        return value
+
+    return parse
+
+
+def count_arg(minimum: int) -> Callable[[str], int]:
+    """argparse ``type=`` for an integer of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f'{value} is less than {minimum}')
+        return value
+
+    return parse
+
+
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file under the current umask (``tempfile.mkstemp``
+    gives 0600: a temporary file renamed into place gets this mode first)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+class ImageFileError(ValueError):
+    """A file that is not a complete image; ``reason`` says why, ``str()`` adds the path."""
+
+    def __init__(self, path: Union[str, Path], reason: str) -> None:
+        super().__init__(f'{path}: {reason}')
+        self.path, self.reason = Path(path), reason
+
+
+def is_truncated(data: bytes) -> Optional[str]:
+    """Why the bytes of a JPEG or PNG file are incomplete, or None (other formats: None).
+
+    OpenCV decodes a cut JPEG with a warning and grey rows; these checks catch it: a JPEG
+    whose last end-of-image marker does not follow its last start-of-scan (inside scan
+    data ``FF`` is always followed by ``00`` or a restart marker, so ``FF D9`` there is the
+    end), a PNG without its closing IEND chunk.
+    """
+    if data[:2] == b'\xff\xd8':
+        if data.rfind(b'\xff\xd9') < max(data.rfind(b'\xff\xda'), 0):
+            return 'truncated JPEG (the file ends before its end-of-image marker)'
+    elif data[:8] == b'\x89PNG\r\n\x1a\n' and b'IEND\xaeB`\x82' not in data[-4096:]:
+        return 'truncated PNG (no IEND chunk at the end)'
+    return None
+
+
+def open_regular(path: Union[str, Path]) -> int:
+    """A read-only descriptor of ``path`` if it is a regular file (opened without blocking,
+    so a FIFO cannot hang the caller); :class:`ImageFileError` otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+    except FileNotFoundError:
+        raise ImageFileError(path, 'no such file') from None
+    except PermissionError:
+        raise ImageFileError(path, 'permission denied') from None
+    except OSError as err:
+        raise ImageFileError(path, f'cannot open it ({err.strerror})') from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ImageFileError(path, 'not a regular file (a folder, FIFO, device or socket)')
+    return fd
+
+
+def read_image(path: Union[str, Path]) -> np.ndarray:
+    """BGR uint8 ``[h, w, 3]`` of an image file, or :class:`ImageFileError` naming the file
+    and the reason: missing, not a regular file, unreadable, empty, truncated, undecodable."""
+    with os.fdopen(open_regular(path), 'rb') as f:
+        data = f.read()
+    if not data:
+        raise ImageFileError(path, 'empty file (0 bytes)')
+    reason = is_truncated(data)
+    if reason:
+        raise ImageFileError(path, reason)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageFileError(path, 'OpenCV cannot decode it (not an image, or a corrupt or '
+                             'unsupported one)')
+    return image
 
 
 class Poses(NamedTuple):
@@ -49,7 +156,9 @@ def letterbox(image: np.ndarray, size: Tuple[int, int]) -> Tuple[np.ndarray, flo
     if image.shape[:2] == (height, width):
         return image.copy(), 1.0
     ratio = min(height / image.shape[0], width / image.shape[1])
-    new_w, new_h = int(image.shape[1] * ratio), int(image.shape[0] * ratio)
+    # at least one pixel: a 1 x 4000 strip scales to 0 rows otherwise (cv2.resize refuses)
+    new_w = max(1, int(image.shape[1] * ratio))
+    new_h = max(1, int(image.shape[0] * ratio))
     canvas = np.full((height, width, 3), PAD_VALUE, dtype=np.uint8)
     canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     return canvas, ratio
@@ -67,7 +176,12 @@ def to_input(image: np.ndarray, size: Tuple[int, int]) -> Tuple[np.ndarray, floa
 def postprocess(dets: np.ndarray, keypoints: np.ndarray, ratio: float,
                 score_thr: float) -> Poses:
     """Graph outputs ``[1, N, 5]`` / ``[1, N, K, 3]`` -> people above ``score_thr``,
-    in original image pixels (input pixels divided by the letterbox scale)."""
+    in original image pixels (input pixels divided by the letterbox scale).
+
+    ``score_thr`` must lie in [0, 1]: the graph's placeholder row (nobody found) has
+    score 0 and is never kept."""
+    if not is_fraction(score_thr):
+        raise ValueError(f'score_thr={score_thr} must be in [0, 1]')
     keep = dets[0, :, 4] > score_thr
     dets, keypoints = dets[0, keep], keypoints[0, keep]
     return Poses(bboxes=dets[:, :4] / ratio, scores=dets[:, 4],
@@ -90,6 +204,8 @@ class RTMO:
                  providers: Sequence[str] = ('CPUExecutionProvider',)) -> None:
         import onnxruntime as ort
 
+        if not is_fraction(score_thr):
+            raise ValueError(f'score_thr={score_thr} must be in [0, 1]')
         path = Path(onnx_model)
         if not path.is_file():
             raise FileNotFoundError(f'{path} not found: export one with '
@@ -151,5 +267,6 @@ def draw(image: np.ndarray, poses: Poses, keypoint_thr: float = 0.3) -> np.ndarr
     return canvas
 
 
-__all__ = ['COCO_SKELETON', 'PAD_VALUE', 'Poses', 'RTMO', 'draw', 'letterbox', 'postprocess',
-           'to_input']
+__all__ = ['COCO_SKELETON', 'PAD_VALUE', 'ImageFileError', 'Poses', 'RTMO', 'count_arg', 'draw',
+           'is_fraction', 'is_truncated', 'letterbox', 'new_file_mode', 'open_regular',
+           'postprocess', 'read_image', 'threshold_arg', 'to_input']

@@ -9,20 +9,35 @@ Example::
 Every input is processed: each failure is printed on its own line (``error: PATH: reason``)
 and makes the exit status 1. Outputs are ``OUT_DIR/<stem>.jpg`` (videos ``<stem>.mp4``);
 inputs sharing a stem keep their suffix in the name (``a_jpg.jpg``, ``a_png.jpg``).
+Each output is written to a temporary name in OUT_DIR, read back (an image must decode, a
+video must have every frame) and only then renamed: a failed write is an error and leaves
+any earlier output of that name as it was.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import cv2
+import numpy as np
 
-from . import RTMO, draw
+from . import (
+    RTMO,
+    ImageFileError,
+    count_arg,
+    draw,
+    new_file_mode,
+    open_regular,
+    read_image,
+    threshold_arg,
+)
 
 VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm'}
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp'}
@@ -36,40 +51,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('inputs', nargs='+', help='images, videos or folders of them; every '
                         'input is processed, failures are listed and make the exit status 1')
     parser.add_argument('--out-dir', default='results/rtmo_ort', help='where drawings go')
-    parser.add_argument('--score-thr', type=float, default=0.3, help='minimum person score')
-    parser.add_argument('--kpt-thr', type=float, default=0.3, help='minimum keypoint score drawn')
-    parser.add_argument('--threads', type=int, default=0, help='onnxruntime threads (0 = auto)')
+    parser.add_argument('--score-thr', type=threshold_arg(), default=0.3,
+                        help='minimum person score, in [0, 1]')
+    parser.add_argument('--kpt-thr', type=threshold_arg(), default=0.3,
+                        help='minimum keypoint score drawn, in [0, 1]')
+    parser.add_argument('--threads', type=count_arg(0), default=0,
+                        help='onnxruntime threads (0 = auto)')
     return parser.parse_args(argv)
-
-
-def run_video(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> int:
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise InputError('OpenCV cannot open it as a video')
-    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    writer, frames = None, 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        drawn = draw(frame, estimator(frame), kpt_thr)
-        if writer is None:
-            writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                     (frame.shape[1], frame.shape[0]))
-            if not writer.isOpened():
-                capture.release()
-                raise InputError(f'cannot write {out_path} (cv2.VideoWriter failed)')
-        writer.write(drawn)
-        frames += 1
-    capture.release()
-    if writer is not None:
-        writer.release()
-    return frames
 
 
 
 class InputError(Exception):
     """One input could not be processed; the message is the reason."""
+
+
+NOT_REGULAR = 'not a regular file (a FIFO, device or socket): give an image or video file'
 
 
 def expand_inputs(names: Sequence[str]) -> Tuple[List[Path], List[Tuple[str, str]]]:
@@ -79,14 +75,20 @@ def expand_inputs(names: Sequence[str]) -> Tuple[List[Path], List[Tuple[str, str
     for name in names:
         path = Path(name)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file()
-                           and p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
-            if not found:
+            entries = sorted(p for p in path.iterdir()
+                             if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+            found = [p for p in entries if p.is_file()]
+            # a FIFO, device or socket named like an image is reported, never opened
+            special = [p for p in entries if p.exists() and not p.is_file() and not p.is_dir()]
+            if not found and not special:
                 failed.append((name, 'a directory without images or videos '
                                f'({", ".join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))})'))
             files.extend(found)
+            failed.extend((str(p), NOT_REGULAR) for p in special)
         elif not path.exists():
             failed.append((name, 'no such file'))
+        elif not path.is_file():
+            failed.append((name, NOT_REGULAR))
         else:
             files.append(path)
     return files, failed
@@ -113,23 +115,98 @@ def output_names(files: Sequence[Path]) -> List[str]:
     return unique
 
 
-def _unreadable_reason(path: Path) -> str:
-    if not os.access(path, os.R_OK):
-        return 'permission denied'
-    if path.stat().st_size == 0:
-        return 'empty file (0 bytes)'
-    return 'OpenCV cannot decode it (not an image, or a corrupt or unsupported one)'
-
-
-def _write(out_path: Path, image) -> None:
+@contextmanager
+def staged(out_path: Path) -> Iterator[Path]:
+    """A temporary file beside ``out_path`` (same suffix, so OpenCV picks the same format);
+    renamed to ``out_path`` when the block completes, removed if it fails. Write errors
+    become :class:`InputError` naming ``out_path``."""
     try:
-        written = cv2.imwrite(str(out_path), image)
+        fd, name = tempfile.mkstemp(prefix='.rtmo_ort-', suffix=out_path.suffix,
+                                    dir=out_path.parent)
+        os.close(fd)
+    except OSError as err:
+        raise InputError(f'cannot write in {out_path.parent}: {err.strerror}') from None
+    temporary = Path(name)
+    try:
+        yield temporary
+        with open(temporary, 'rb') as f:
+            os.fsync(f.fileno())
+        os.chmod(temporary, new_file_mode())
+        os.replace(temporary, out_path)
+    except OSError as err:
+        raise InputError(f'cannot write {out_path}: {err.strerror or err}') from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_image(out_path: Path, image: np.ndarray) -> None:
+    """Encodes, writes, reads back and renames (see :func:`staged`)."""
+    try:
+        ok, encoded = cv2.imencode(out_path.suffix, image)
     except cv2.error as err:
         raise InputError(
             f'cannot write {out_path}: {str(err).strip().splitlines()[-1]}') from None
-    if not written:
-        raise InputError(f'cannot write {out_path} (cv2.imwrite failed: check the name '
-                         'length, the folder permissions and the free space)')
+    if not ok:
+        raise InputError(f'cannot write {out_path} (cv2.imencode failed)')
+    with staged(out_path) as temporary:
+        with open(temporary, 'wb') as f:
+            f.write(encoded.tobytes())
+        try:
+            written = read_image(temporary)
+        except ImageFileError as err:
+            raise InputError(f'cannot write {out_path}: what was written does not read '
+                             f'back ({err.reason})') from None
+        if written.shape != image.shape:
+            raise InputError(f'cannot write {out_path}: it reads back as {written.shape}, '
+                             f'not {image.shape}')
+
+
+def count_frames(path: Path) -> int:
+    """Frames OpenCV can decode from a video file (0 if it cannot open it)."""
+    capture = cv2.VideoCapture(str(path))
+    frames = 0
+    while capture.isOpened() and capture.grab():
+        frames += 1
+    capture.release()
+    return frames
+
+
+def run_video(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> int:
+    """Draws every frame into ``out_path`` (mp4v); returns the frame count."""
+    try:  # expand_inputs checked it, but the file may have changed since
+        os.close(open_regular(path))
+    except ImageFileError as err:
+        raise InputError(err.reason) from None
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise InputError('OpenCV cannot open it as a video')
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    with staged(out_path) as temporary:
+        writer, frames = None, 0
+        try:
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                drawn = draw(frame, estimator(frame), kpt_thr)
+                if writer is None:
+                    writer = cv2.VideoWriter(str(temporary), cv2.VideoWriter_fourcc(*'mp4v'),
+                                             fps, (frame.shape[1], frame.shape[0]))
+                    if not writer.isOpened():
+                        raise InputError(f'cannot write {out_path} (cv2.VideoWriter failed)')
+                writer.write(drawn)
+                frames += 1
+        finally:
+            capture.release()
+            if writer is not None:
+                writer.release()
+        if frames == 0:
+            raise InputError('OpenCV read no frame from it (an empty or corrupt video)')
+        written = count_frames(temporary)  # cv2.VideoWriter reports no write errors
+        if written != frames:
+            raise InputError(f'cannot write {out_path}: it reads back with {written} of '
+                             f'{frames} frames (is the disk full?)')
+    return frames
 
 
 def process(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> str:
@@ -140,11 +217,12 @@ def process(estimator: RTMO, path: Path, out_path: Path, kpt_thr: float) -> str:
         took = time.perf_counter() - start
         return (f'{path}: {frames} frames, {took / max(frames, 1) * 1e3:.1f} ms/frame '
                 f'-> {out_path}')
-    image = cv2.imread(str(path))
-    if image is None:
-        raise InputError(_unreadable_reason(path))
+    try:
+        image = read_image(path)
+    except ImageFileError as err:
+        raise InputError(err.reason) from None
     poses = estimator(image)
-    _write(out_path, draw(image, poses, kpt_thr))
+    write_image(out_path, draw(image, poses, kpt_thr))
     return (f'{path}: {len(poses.scores)} people, '
             f'{(time.perf_counter() - start) * 1e3:.1f} ms -> {out_path}')
 
