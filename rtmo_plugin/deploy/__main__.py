@@ -6,9 +6,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
+from pathlib import Path
+
+from rtmo_ort import count_arg, new_file_mode, threshold_arg
 
 from .backends import ALL_PATHS
+
+
+def size_arg(text: str) -> int:
+    """argparse ``type=`` for an input side: a positive multiple of 32 (the largest stride)."""
+    value = count_arg(1)(text)
+    if value % 32:
+        raise argparse.ArgumentTypeError(f'{value} is not a multiple of 32 (the largest '
+                                         'stride)')
+    return value
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -28,12 +42,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                             'dets [1, N, 5] and keypoints [1, N, K, 3] in input pixels.')
     _add_model_args(export)
     export.add_argument('-o', '--output', default='rtmo.onnx', help='output .onnx file')
-    export.add_argument('--input-size', type=int, nargs=2, metavar=('W', 'H'),
+    export.add_argument('--input-size', type=size_arg, nargs=2, metavar=('W', 'H'),
                         help='input size, multiples of 32 (default: test_cfg.input_size)')
     export.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
-    export.add_argument('--score-thr', type=float, help='in-graph score threshold '
-                        '(default: test_cfg.score_thr)')
-    export.add_argument('--nms-thr', type=float, help='in-graph NMS IoU threshold, 1 = no NMS '
+    export.add_argument('--score-thr', type=threshold_arg(), help='in-graph score threshold '
+                        'in [0, 1] (default: test_cfg.score_thr)')
+    export.add_argument('--nms-thr', type=threshold_arg(open_low=True),
+                        help='in-graph NMS IoU threshold in (0, 1], 1 = no NMS '
                         '(default: test_cfg.nms_thr)')
     export.add_argument('--fuse', action='store_true',
                         help='export the deploy-time fused model (RepVGG + BN folded)')
@@ -43,10 +58,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     bench = sub.add_parser('bench', help='median end-to-end latency of every inference path')
     _add_model_args(bench)
     bench.add_argument('--images', nargs='+', required=True, help='image files to time on')
-    bench.add_argument('--repeats', type=int, default=5, help='timed passes over the images')
+    bench.add_argument('--repeats', type=count_arg(1), default=5,
+                       help='timed passes over the images (at least 1)')
     bench.add_argument('--paths', nargs='+', default=list(ALL_PATHS), choices=ALL_PATHS)
-    bench.add_argument('--threads', type=int, help='torch and onnxruntime threads (default: '
-                       'one per core)')
+    bench.add_argument('--threads', type=count_arg(1), help='torch and onnxruntime threads '
+                       '(default: one per core)')
 
     evaluate = sub.add_parser('eval', help='COCO keypoint AP of every inference path')
     _add_model_args(evaluate)
@@ -59,8 +75,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
+def write_json(path: str, data) -> None:
+    """``data`` as JSON, written to a temporary name beside ``path`` and renamed."""
+    target = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f'.{target.name}.', dir=target.parent)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(data, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(name, new_file_mode())
+        os.replace(name, target)
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+
+
+def run(args: argparse.Namespace) -> None:
     if args.command == 'export':
         from .export import build_model, export_onnx
         from .fuse import fuse_for_deploy
@@ -75,7 +106,7 @@ def main(argv=None) -> None:
         from .bench import latency_rows, markdown_table
 
         rows = latency_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
-                           threads=args.threads)
+                            threads=args.threads)
         print(markdown_table(rows))
     else:
         from .evaluate import STAT_NAMES, evaluate_paths
@@ -90,8 +121,19 @@ def main(argv=None) -> None:
                   f"{stats['AR']:.3f} | {stats['top_score']:.3f} | "
                   f"{stats.get('top_kpt_px_vs_fp32', float('nan')):.2f} |")
         if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(results, f, indent=2)
+            write_json(args.json, results)
+
+
+def main(argv=None) -> int:
+    """Runs one command; a missing or bad file, a failed write or a refused value is one
+    ``error:`` line and exit status 1."""
+    args = parse_args(argv)
+    try:
+        run(args)
+    except (OSError, ValueError) as err:  # includes ImageFileError, CheckpointMismatchError
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == '__main__':

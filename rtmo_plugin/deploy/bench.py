@@ -5,24 +5,20 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
-import cv2
 import numpy as np
+
+from rtmo_ort import read_image
 
 from .backends import ALL_PATHS, Predictor, build_backends
 from .export import build_model
 
 
 def load_images(paths: Sequence[Union[str, Path]]) -> List[np.ndarray]:
-    """BGR images; a clear error for unreadable files."""
-    images = []
-    for path in paths:
-        image = cv2.imread(str(path))
-        if image is None:
-            raise FileNotFoundError(f'{path}: missing or not an image OpenCV can read')
-        images.append(image)
-    if not images:
+    """BGR images; :class:`rtmo_ort.ImageFileError` (a ``ValueError``) names the first
+    missing, truncated or undecodable file and why."""
+    if not paths:
         raise ValueError('no images given')
-    return images
+    return [read_image(path) for path in paths]
 
 
 def time_paths(paths: Dict[str, Predictor], images: Sequence[np.ndarray],
@@ -68,10 +64,12 @@ def latency_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]
     """
     import torch
 
+    if repeats < 1:
+        raise ValueError(f'repeats={repeats}: time at least one pass')
+    bgr = load_images(images)  # bad values and files before the paths are built
     if threads:
         torch.set_num_threads(threads)
     model = build_model(config, checkpoint)
-    bgr = load_images(images)
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_backends(model, Path(work_dir or tmp), bgr, names, num_threads=threads or 0)
         return time_paths(paths, bgr, repeats)
