@@ -15,7 +15,8 @@ their weights, except through how many people are found, so both pipelines are g
 same number of people per image, the image's annotated count (``max_per_img`` of each
 detector, score threshold 0; the top-down model gets that many person boxes). Each
 pipeline's time includes its own image loading and preprocessing. Prints medians over
-rounds, the per-stage split, and the ratio (the paper: 168 ms / 77 ms = 2.2x on a GPU);
+rounds, the per-stage split, and the ratio (the paper: 168 ms / 77 ms = 2.2x, on hardware
+its abstract does not name; the authors' code was developed on one TITAN V GPU);
 writes them to --out/benchmark.md.
 """
 from __future__ import annotations
@@ -198,7 +199,8 @@ def main() -> None:
     rows = summary_rows(per_image, people)
     note = (f'Mean over {len(images)} images of the per-image median of {args.repeats} '
             f'rounds (ms; the ratio row: times), {torch.get_num_threads()} threads, random '
-            f'weights, on {machine}. Paper: a GPU.')
+            f'weights, on {machine}. Paper: its abstract\'s times (the authors\' code: one TITAN V '
+            'GPU).')
     table = dr.write_table(args.out, rows, name='benchmark', digits=2, note=note)
     print('\n' + table.read_text())
 
