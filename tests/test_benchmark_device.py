@@ -86,16 +86,16 @@ def test_the_device_reaches_the_timing_code(benchmark, coco_mini, monkeypatch, c
     assert 'RTMO-t at 64x64 on cpu, batch 1' in capsys.readouterr().out
 
 
-@pytest.mark.slow  # builds RTMO-t
+@pytest.mark.slow  # times a small RTMO
 def test_gpu_deploy_rows_say_why_a_path_is_not_timed(benchmark, coco_mini, monkeypatch):
     """Where onnxruntime has no CUDA execution provider (this CPU wheel), the eager path is
     timed on the model's device and the ONNX row names what is missing."""
     import onnxruntime
 
-    from rtmo_plugin.builders import build_model, size_configs
+    from rtmo_plugin.builders import build_model
 
     monkeypatch.setattr(onnxruntime, 'get_available_providers', lambda: ['CPUExecutionProvider'])
-    plugin = build_model(size_configs('t')[0])
+    plugin = build_model('configs/demo/rtmo-demo_synthetic-128x128.py')
     tests, _ = benchmark.batches((coco_mini, 'person_keypoints.json', ''), 64, 1)
     eager, missing = bm.cuda_deploy_rows(plugin.eval(), tests, 100.0, repeats=1)
     assert eager.what == 'deploy on cpu: eager (end to end)' and eager.plugin > 0
