@@ -403,8 +403,9 @@ def write_coco_wholebody_split(out_dir: Path, split: str, num_images: int,
         world = place(random_pose_3d(rng), *random_placement(rng))
         image, pixels, _ = make_view(rng, camera, world, Palette.random(rng))
         file_name = f'{image_id:06d}.jpg'
-        cv2.imwrite(str(Path(out_dir) / split / file_name), image,
-                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+        path = Path(out_dir) / split / file_name
+        if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+            raise OSError(f'could not write {path} (disk full or not writable)')
         images.append(dict(id=image_id, file_name=file_name, width=image_size,
                            height=image_size))
         box = figure_box(pixels, camera.size)

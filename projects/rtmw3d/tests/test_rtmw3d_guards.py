@@ -226,3 +226,11 @@ def test_the_generator_command_writes_the_dataset(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / 'mine' / ANN).is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ['mine']  # no temporary folder
+
+
+def test_the_coco_wholebody_writer_stops_at_an_image_it_cannot_write(tmp_path, monkeypatch):
+    from rtmo_plugin.synthetic import wholebody as wb
+    monkeypatch.setattr(wb.cv2, 'imwrite', lambda *args, **kwargs: False)
+    with pytest.raises(OSError, match=r'could not write .*000001\.jpg'):
+        wb.write_coco_wholebody_split(tmp_path, 'train', 2, image_size=64)
+    assert not (tmp_path / 'annotations').exists()  # no annotation file for missing images
