@@ -41,7 +41,9 @@ def model():
 
 @pytest.fixture(scope='module')
 def onnx_file(model, tmp_path_factory):
-    return export_onnx(model, tmp_path_factory.mktemp('onnx') / 'rtmo.onnx')
+    path = tmp_path_factory.mktemp('onnx') / 'rtmo.onnx'
+    path.write_bytes(b'an older export')  # replaced once the new graph is complete
+    return export_onnx(model, path)
 
 
 @pytest.fixture(scope='module')
@@ -56,7 +58,7 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 
 def eager_predict(model, tensor: torch.Tensor) -> InstanceData:
     """The plugin's own ``RTMOPoseHead.predict`` on an input tensor (input pixels)."""
-    sample = InstanceData(metainfo=dict(input_size=SIZE))
+    sample = InstanceData(metainfo=dict(input_size=tuple(tensor.shape[:1:-1])))
     with torch.no_grad():
         feats = model.extract_feat(tensor)
         return model.head.predict(feats, [sample], test_cfg=model.test_cfg)[0]
@@ -86,6 +88,24 @@ def test_onnx_matches_eager_predict(model, onnx_file, images):
         np.testing.assert_allclose(dets[0, :, 4], expected.scores, atol=1e-3)
         np.testing.assert_allclose(keypoints[0, ..., :2], expected.keypoints, atol=1e-3)
         np.testing.assert_allclose(keypoints[0, ..., 2], expected.keypoint_scores, atol=1e-3)
+
+
+@pytest.mark.parametrize('fuse', [False, True])
+def test_onnx_at_another_input_size_matches_eager_predict(model, images, tmp_path, fuse):
+    """A non-square ``--input-size`` (the neck's position encodings are laid out (h, w)), also
+    for a fused model (whose neck already holds the encodings of the config's size)."""
+    size = (160, 96)
+    source = fuse_for_deploy(model) if fuse else model
+    session = RTMO(export_onnx(source, tmp_path / 'wide.onnx', input_size=size))
+    assert session.input_size == size
+    tensor = torch.from_numpy(to_input(images[0], size)[0])
+    expected = eager_predict(model, tensor)
+    dets, keypoints = session.inference(tensor.numpy())
+    assert dets.shape == (1, len(expected.scores), 5) and len(expected.scores) > 0
+    # encodings laid out (w, h) change the scores by ~6e-4 on this model; right, by ~1e-6
+    np.testing.assert_allclose(dets[0, :, 4], expected.scores, atol=2e-5, rtol=0)
+    np.testing.assert_allclose(dets[0, :, :4], expected.bboxes, atol=1e-3, rtol=0)
+    np.testing.assert_allclose(keypoints[0, ..., :2], expected.keypoints, atol=1e-3, rtol=0)
 
 
 def test_nobody_gives_one_zero_row(model, tmp_path, images):
@@ -217,3 +237,269 @@ def test_keypoint_ap_is_one_for_the_ground_truth(coco_mini, model):
     shifted = [dict(r, keypoints=[v + 20.0 * (i % 3 != 2) for i, v in enumerate(r['keypoints'])])
                for r in results]
     assert keypoint_ap(ann_file, shifted, keypoint_sigmas(model))['AP'] < 0.9
+
+
+# what is checked: nothing good overwritten ----------------------------------------------
+
+
+@pytest.fixture
+def old_model_file(tmp_path):
+    """A previous export that must survive a failed one."""
+    path = tmp_path / 'rtmo.onnx'
+    path.write_bytes(b'the good model of yesterday' * 100)
+    return path
+
+
+def test_a_failed_export_leaves_the_old_file_intact(model, old_model_file, monkeypatch):
+    """The disk fills half way through the write: the old file keeps every byte and no
+    temporary file is left beside it."""
+    import errno
+
+    before = old_model_file.read_bytes()
+
+    def full_disk(wrapper, args, f, **kwargs):
+        with open(f, 'wb') as out:
+            out.write(b'\x08\x07' * 1000)  # half a graph
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(torch.onnx, 'export', full_disk)
+    with pytest.raises(OSError, match='No space left on device.*unchanged'):
+        export_onnx(model, old_model_file)
+    assert old_model_file.read_bytes() == before
+    assert [p.name for p in old_model_file.parent.iterdir()] == ['rtmo.onnx']
+
+
+def test_an_export_that_does_not_verify_replaces_nothing(model, old_model_file, monkeypatch):
+    """The exporter returns without error but what it wrote is not a whole graph."""
+    from rtmo_plugin.deploy.export import ExportVerificationError
+
+    before = old_model_file.read_bytes()
+    real_export = torch.onnx.export
+
+    def truncating(wrapper, args, f, **kwargs):
+        real_export(wrapper, args, f, **kwargs)
+        with open(f, 'r+b') as out:
+            out.truncate(os.path.getsize(f) // 2)
+
+    monkeypatch.setattr(torch.onnx, 'export', truncating)
+    with pytest.raises(ExportVerificationError, match='does not load'):
+        export_onnx(model, old_model_file)
+    assert old_model_file.read_bytes() == before
+    assert [p.name for p in old_model_file.parent.iterdir()] == ['rtmo.onnx']
+
+
+def test_a_complete_export_replaces_the_old_file(onnx_file):
+    assert [p.name for p in onnx_file.parent.iterdir()] == ['rtmo.onnx']  # nothing left over
+    assert RTMO(onnx_file).input_size == SIZE
+
+
+# what is checked: values where they enter --------------------------------------------
+
+
+@pytest.mark.parametrize('args, flag', [
+    (['export', str(DEMO), '--score-thr', '2'], '--score-thr'),
+    (['export', str(DEMO), '--score-thr', '-0.1'], '--score-thr'),
+    (['export', str(DEMO), '--score-thr', 'nan'], '--score-thr'),
+    (['export', str(DEMO), '--nms-thr', '0'], '--nms-thr'),
+    (['export', str(DEMO), '--nms-thr', '1.5'], '--nms-thr'),
+    (['export', str(DEMO), '--input-size', '100', '128'], '--input-size'),
+    (['export', str(DEMO), '--input-size', '0', '128'], '--input-size'),
+    (['bench', str(DEMO), '--images', 'a.jpg', '--repeats', '0'], '--repeats'),
+    (['bench', str(DEMO), '--images', 'a.jpg', '--threads', '0'], '--threads'),
+])
+def test_deploy_refuses_bad_values_before_building(args, flag, monkeypatch, capsys):
+    from rtmo_plugin.deploy import bench, export
+    from rtmo_plugin.deploy.__main__ import main
+
+    def no_build(*args, **kwargs):
+        raise AssertionError('a model was built for a refused value')
+
+    monkeypatch.setattr(export, 'build_model', no_build)
+    monkeypatch.setattr(bench, 'build_model', no_build)
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert f'argument {flag}' in capsys.readouterr().err
+
+
+def test_deploy_errors_are_one_line(images, tmp_path, capsys):
+    """A missing checkpoint, a truncated image: one ``error:`` line, exit 1, no traceback."""
+    from rtmo_plugin.deploy.__main__ import main
+
+    cut = truncated_jpeg(tmp_path / 'cut.jpg', images[0])
+    assert main(['export', str(DEMO), str(tmp_path / 'missing.pth')]) == 1
+    assert main(['bench', str(DEMO), '--images', str(cut), '--repeats', '1']) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and 'missing.pth not found' in err[0]
+    assert err[1] == f'error: {cut}: truncated JPEG (the file ends before its end-of-image marker)'
+
+
+def test_library_refuses_bad_thresholds_and_repeats(model, onnx_file, tmp_path):
+    from rtmo_ort import postprocess
+    from rtmo_plugin.deploy.bench import latency_rows
+
+    with pytest.raises(ValueError, match='score_thr=2.0 must be in'):
+        RTMOExportWrapper(model, score_thr=2.0)
+    with pytest.raises(ValueError, match='score_thr=-1 must be in'):
+        RTMO(onnx_file, score_thr=-1)
+    # the graph's placeholder row (nobody found) is all zeros: score_thr=-1 would keep it
+    with pytest.raises(ValueError, match='score_thr=-1'):
+        postprocess(np.zeros((1, 1, 5)), np.zeros((1, 1, 17, 3)), 1.0, -1)
+    with pytest.raises(ValueError, match='repeats=0'):
+        latency_rows(DEMO, None, [tmp_path / 'never_read.jpg'], repeats=0)
+
+
+@pytest.mark.parametrize('args, flag', [
+    (['--score-thr', '-1'], '--score-thr'), (['--score-thr', '1.5'], '--score-thr'),
+    (['--kpt-thr', '2'], '--kpt-thr'), (['--threads', '-1'], '--threads')])
+def test_rtmo_ort_refuses_bad_values(onnx_file, tmp_path, args, flag, capsys):
+    from rtmo_ort.__main__ import main
+
+    photo = tmp_path / 'a.jpg'
+    cv2.imwrite(str(photo), np.full((32, 32, 3), 128, np.uint8))
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(onnx_file), str(photo), '--out-dir', str(tmp_path / 'out'), *args])
+    assert exit_info.value.code == 2 and f'argument {flag}' in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
+
+
+def truncated_jpeg(path: Path, source: np.ndarray) -> Path:
+    """The first 60% of a real JPEG (OpenCV still decodes it, with grey rows)."""
+    data = cv2.imencode('.jpg', source)[1].tobytes()
+    path.write_bytes(data[:len(data) * 6 // 10])
+    assert cv2.imread(str(path)) is not None  # what made it pass as a good image
+    return path
+
+
+def test_image_files_are_checked(images, tmp_path):
+    from rtmo_ort import ImageFileError, read_image
+
+    jpeg = truncated_jpeg(tmp_path / 'cut.jpg', images[0])
+    png = tmp_path / 'cut.png'
+    data = cv2.imencode('.png', images[0])[1].tobytes()
+    png.write_bytes(data[:len(data) // 2])
+    fifo = tmp_path / 'pipe.jpg'
+    os.mkfifo(fifo)
+    for path, reason in [(jpeg, 'truncated JPEG'), (png, 'truncated PNG'),
+                         (fifo, 'not a regular file'), (tmp_path, 'not a regular file'),
+                         (tmp_path / 'gone.jpg', 'no such file')]:
+        with pytest.raises(ImageFileError, match=reason) as error:
+            read_image(path)  # a FIFO without a writer must not block
+        assert str(error.value).startswith(str(path))
+    good = tmp_path / 'good.jpg'
+    cv2.imwrite(str(good), images[0])
+    np.testing.assert_array_equal(read_image(good), cv2.imread(str(good)))
+
+
+def test_a_strip_image_is_letterboxed(onnx_file):
+    strip = np.full((1, 4000, 3), 90, np.uint8)
+    tensor, ratio = to_input(strip, SIZE)
+    assert tensor.shape == (1, 3, 128, 128) and ratio == pytest.approx(128 / 4000)
+    assert (tensor[0, :, 0] == 90).all() and (tensor[0, :, 1:] == 114).all()
+    RTMO(onnx_file)(strip)  # and the graph runs on it
+
+
+def test_rtmo_ort_reports_each_bad_file_and_processes_the_rest(onnx_file, images, tmp_path,
+                                                              capsys):
+    from rtmo_ort.__main__ import main
+
+    cut = truncated_jpeg(tmp_path / 'cut.jpg', images[0])
+    fifo = tmp_path / 'pipe.jpg'
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    strip = tmp_path / 'strip.png'
+    cv2.imwrite(str(strip), np.full((1, 4000, 3), 90, np.uint8))
+    good = tmp_path / 'good.jpg'
+    cv2.imwrite(str(good), images[0])
+    folder = tmp_path / 'folder'
+    folder.mkdir()
+    os.mkfifo(folder / 'other.jpg')
+    out = tmp_path / 'out'
+    code = main([str(onnx_file), str(cut), str(fifo), str(strip), str(good), str(folder),
+                 '--out-dir', str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f'error: {cut}: truncated JPEG' in err
+    assert f'error: {fifo}: not a regular file' in err
+    assert f'error: {folder / "other.jpg"}: not a regular file' in err
+    assert '3 of 5 inputs failed' in err and 'Traceback' not in err
+    assert sorted(p.name for p in out.iterdir()) == ['good.jpg', 'strip.jpg']
+    assert cv2.imread(str(out / 'strip.jpg')).shape == (1, 4000, 3)
+    from rtmo_ort import new_file_mode  # as cv2.imwrite would, not a temporary file's 0600
+    assert (out / 'good.jpg').stat().st_mode & 0o777 == new_file_mode()
+
+
+REAL_VIDEO_WRITER = cv2.VideoWriter
+
+
+class DroppingVideoWriter:
+    """cv2.VideoWriter on a full disk: opens, takes every frame, keeps only the first."""
+
+    def __init__(self, *args):
+        self.writer, self.frames = REAL_VIDEO_WRITER(*args), 0
+
+    def isOpened(self):
+        return self.writer.isOpened()
+
+    def write(self, frame):
+        self.frames += 1
+        if self.frames == 1:
+            self.writer.write(frame)
+
+    def release(self):
+        self.writer.release()
+
+
+def clip(path: Path, frame: np.ndarray, frames: int = 3) -> Path:
+    video = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                            (frame.shape[1], frame.shape[0]))
+    for _ in range(frames):
+        video.write(frame)
+    video.release()
+    return path
+
+
+def test_a_video_written_short_is_a_failure(onnx_file, images, tmp_path, monkeypatch, capsys):
+    import rtmo_ort.__main__ as cli
+
+    video = clip(tmp_path / 'clip.avi', cv2.resize(images[0], (192, 128)))
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'clip.mp4').write_bytes(b'last week\'s good video')
+    monkeypatch.setattr(cli.cv2, 'VideoWriter', DroppingVideoWriter)
+    assert cli.main([str(onnx_file), str(video), '--out-dir', str(out)]) == 1
+    captured = capsys.readouterr()
+    assert 'reads back with 1 of 3 frames' in captured.err and 'frames, ' not in captured.out
+    assert [p.name for p in out.iterdir()] == ['clip.mp4']
+    assert (out / 'clip.mp4').read_bytes() == b'last week\'s good video'
+
+
+@pytest.mark.slow
+def test_rtmo_ort_on_a_full_disk_fails_and_keeps_the_old_outputs(onnx_file, tmp_path):
+    """``python -m rtmo_ort`` where no file may grow past 16 KB (RLIMIT_FSIZE: writes fail
+    as on a full disk): each output is an error, and last run's outputs keep their bytes."""
+    import resource
+    import signal
+
+    noise = np.random.default_rng(0).integers(0, 256, (128, 192, 3), np.uint8)
+    cv2.imwrite(str(tmp_path / 'photo.png'), noise)
+    clip(tmp_path / 'clip.avi', noise)
+    out = tmp_path / 'out'
+    out.mkdir()
+    old = {'photo.jpg': b'last week\'s photo', 'clip.mp4': b'last week\'s video'}
+    for name, data in old.items():
+        (out / name).write_bytes(data)
+
+    def full_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16384, 16384))
+
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
+    done = subprocess.run([sys.executable, '-m', 'rtmo_ort', str(onnx_file), 'photo.png',
+                           'clip.avi', '--out-dir', 'out'], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, preexec_fn=full_disk)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert 'error: photo.png: cannot write out/photo.jpg' in done.stderr
+    assert 'error: clip.avi: cannot write out/clip.mp4' in done.stderr
+    assert '2 of 2 inputs failed' in done.stderr and '->' not in done.stdout
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old
