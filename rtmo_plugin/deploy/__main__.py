@@ -128,9 +128,12 @@ def main(argv=None) -> int:
     """Runs one command; a missing or bad file, a failed write or a refused value is one
     ``error:`` line and exit status 1."""
     args = parse_args(argv)
+    from .export import ExportVerificationError
+
     try:
         run(args)
-    except (OSError, ValueError) as err:  # includes ImageFileError, CheckpointMismatchError
+    except (OSError, ValueError, ExportVerificationError) as err:  # ValueError includes
+        # rtmo_ort.ImageFileError and the checkpoint errors
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0

@@ -225,7 +225,11 @@ def export_onnx(model: nn.Module, output: Union[str, Path],
                 torch.onnx.export(wrapper, (example,), str(written), opset_version=opset,
                                   dynamo=False, do_constant_folding=True, dynamic_axes=axes,
                                   **names)
-        verify_onnx(written)
+        try:
+            verify_onnx(written)
+        except ExportVerificationError as err:
+            raise ExportVerificationError(f'{output} not written: {err.reason}; an existing '
+                                          'file of that name is unchanged') from err
         _publish(staging, output)
     except OSError as err:
         raise OSError(err.errno, f'cannot write {output} ({err.strerror or err}); '
@@ -236,7 +240,12 @@ def export_onnx(model: nn.Module, output: Union[str, Path],
 
 
 class ExportVerificationError(RuntimeError):
-    """The file the exporter wrote is not a complete ONNX graph with the runner's I/O."""
+    """The file the exporter wrote is not a complete ONNX graph with the runner's I/O;
+    ``reason`` says why, ``str()`` adds the file."""
+
+    def __init__(self, message: str, reason: str = '') -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def verify_onnx(path: Union[str, Path]) -> None:
@@ -248,14 +257,15 @@ def verify_onnx(path: Union[str, Path]) -> None:
         onnx.checker.check_model(str(path))  # reads the file (and any external weights)
         graph = onnx.load(str(path), load_external_data=False).graph
     except Exception as err:  # onnx raises its own types (and protobuf's) for broken files
-        raise ExportVerificationError(f'the exported graph {path} does not load: {err}') from err
-    inputs = tuple(i.name for i in graph.input if i.name not in {t.name for t in
-                                                                 graph.initializer})
+        reason = f'the graph does not load ({str(err).strip().splitlines()[0]})'
+        raise ExportVerificationError(f'{path}: {reason}', reason) from err
+    initializers = {t.name for t in graph.initializer}
+    inputs = tuple(i.name for i in graph.input if i.name not in initializers)
     outputs = tuple(o.name for o in graph.output)
     if inputs != INPUT_NAMES or outputs != OUTPUT_NAMES:
-        raise ExportVerificationError(f'the exported graph {path} has inputs {inputs} and '
-                                      f'outputs {outputs}, expected {INPUT_NAMES} and '
-                                      f'{OUTPUT_NAMES}')
+        reason = (f'the graph has inputs {inputs} and outputs {outputs}, expected '
+                  f'{INPUT_NAMES} and {OUTPUT_NAMES}')
+        raise ExportVerificationError(f'{path}: {reason}', reason)
 
 
 def _publish(staging: Path, output: Path) -> None:
