@@ -25,7 +25,9 @@
    samples mmengine's datasets re-draw) and the files are listed in a warning.
 
 An annotation file without any annotation makes mmengine fail while building the dataset,
-before any hook: ``tools/train.py`` turns that failure into :func:`explain_empty_dataset`.
+before any hook: ``tools/train.py`` turns that failure into :func:`explain_empty_dataset`; a
+malformed field that MMPose's parsing fails on (``KeyError: 'width'``) into the file's
+problems (:func:`explain_dataset_failure`), and so does ``tools/test.py``.
 """
 from __future__ import annotations
 
@@ -231,23 +233,73 @@ def _leaves_folder(file_name: str, folder: str) -> bool:
     return norm == '..' or norm.startswith('..' + os.sep)
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(value, count: Optional[int] = None, multiple: int = 1) -> bool:
+    return (isinstance(value, list) and all(_number(v) for v in value)
+            and (len(value) == count if count is not None else len(value) % multiple == 0))
+
+
+def _image_field_problems(image: dict) -> List[str]:
+    """Fields of an ``images`` entry that MMPose's parsing reads and cannot use."""
+    problems = []
+    if not isinstance(image.get('id'), (int, str)) or isinstance(image.get('id'), bool):
+        problems.append(f"field id={image.get('id')!r}: missing or not an integer")
+    if not isinstance(image.get('file_name'), str) or not image.get('file_name'):
+        problems.append(f"field file_name={image.get('file_name')!r}: missing or not a path")
+    for key in ('width', 'height'):
+        if not _number(image.get(key)) or image.get(key) <= 0:
+            problems.append(f'field {key}={image.get(key)!r}: missing or not a positive number')
+    return problems
+
+
+def _annotation_field_problems(ann: dict) -> List[str]:
+    """Fields of an ``annotations`` entry that MMPose's parsing reads and cannot use."""
+    problems = []
+    if not isinstance(ann.get('id'), (int, str)) or isinstance(ann.get('id'), bool):
+        problems.append(f"field id={ann.get('id')!r}: missing or not an integer")
+    if 'bbox' in ann and not _numbers(ann['bbox'], count=4):
+        problems.append(f"field bbox={ann['bbox']!r}: not 4 numbers (x, y, width, height)")
+    if 'keypoints' in ann and not _numbers(ann['keypoints'], multiple=3):
+        value = repr(ann['keypoints'])
+        problems.append(f'field keypoints={value[:60]}{"..." if len(value) > 60 else ""}: not '
+                        'a list of numbers, three per keypoint (x, y, visibility)')
+    if 'area' in ann and not _number(ann['area']):
+        problems.append(f"field area={ann['area']!r}: not a number")
+    return problems
+
+
+def _key(value):
+    """``value`` as a dict key (unhashable ids, a malformed file's, by their repr)."""
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return repr(value)
+
+
 def coco_file_problems(coco: dict, img_root: str,
                        dims: Optional[Dict[str, Tuple[int, int]]] = None) -> List[str]:
-    """What MMPose's COCO parsing passes over in ``coco`` (a loaded COCO-style file), one line
-    each naming the image id, annotation id and field.
+    """What MMPose's COCO parsing passes over in ``coco`` (a loaded COCO-style file), or
+    fails on without naming the entry, one line each naming the image id, annotation id and
+    field.
 
     Image ids given twice (one image and its people are lost), annotations whose image id no
     image has (never trained on), category ids that ``categories`` does not list (trained as
     people), ``width`` / ``height`` that disagree with the image file (MMPose clips the boxes to
     them; ``dims`` maps image paths to their ``(width, height)``), ``file_name`` s that leave
-    ``img_root`` (``../``, absolute paths).
+    ``img_root`` (``../``, absolute paths); missing or malformed fields (ids, sizes, a box of
+    other than 4 numbers, keypoints that are not numbers in threes).
     """
     problems: List[str] = []
     images = [i for i in coco.get('images', []) if isinstance(i, dict)]
     seen: Dict[object, int] = {}
     for index, image in enumerate(images):
-        image_id, name = image.get('id'), image.get('file_name')
+        image_id, name = _key(image.get('id')), image.get('file_name')
         where = f'image id {image_id} (images[{index}])'
+        problems += [f'{where}: {why}' for why in _image_field_problems(image)]
         if image_id in seen:
             problems.append(f'{where}: field id: the same id as images[{seen[image_id]}] '
                             '(image ids must be unique)')
@@ -261,20 +313,21 @@ def coco_file_problems(coco: dict, img_root: str,
         if size and labelled not in (size, size[::-1]):  # swapped: an EXIF rotation
             problems.append(f"{where}: fields width, height = {image.get('width')}, "
                             f"{image.get('height')} but {name} is {size[0]}x{size[1]} pixels")
-    categories = {c.get('id') for c in coco.get('categories') or [] if isinstance(c, dict)}
+    categories = {_key(c.get('id')) for c in coco.get('categories') or [] if isinstance(c, dict)}
     ann_seen: Dict[object, int] = {}
     for index, ann in enumerate(a for a in coco.get('annotations', []) if isinstance(a, dict)):
-        ann_id, image_id = ann.get('id'), ann.get('image_id')
+        ann_id, image_id = _key(ann.get('id')), _key(ann.get('image_id'))
         where = f'annotation id {ann_id} (annotations[{index}], image id {image_id})'
+        problems += [f'{where}: {why}' for why in _annotation_field_problems(ann)]
         if ann_id in ann_seen:
             problems.append(f'{where}: field id: the same id as annotations[{ann_seen[ann_id]}]'
                             ' (annotation ids must be unique)')
         ann_seen.setdefault(ann_id, index)
         if image_id not in seen:
             problems.append(f'{where}: field image_id={image_id!r}: no image has this id')
-        if categories and ann.get('category_id') not in categories:
+        if categories and _key(ann.get('category_id')) not in categories:
             problems.append(f"{where}: field category_id={ann.get('category_id')!r}: not "
-                            f'among the categories of the file {sorted(categories)}')
+                            f'among the categories of the file {sorted(categories, key=str)}')
     return problems
 
 
@@ -297,6 +350,35 @@ def check_coco_file(ann_file: str, img_root: str, name: str,
             + '\n  '.join(problems[:limit]) + more + '\nfix the file (MMPose would train on it '
             'without a word, on wrong or missing labels); default_hooks.data_check.'
             'scan_ann_file=False skips this check')
+
+
+def _dataset_cfgs(node):
+    """The dataset configs with an ``ann_file`` under a dataset config (wrappers, lists)."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _dataset_cfgs(item)
+    elif isinstance(node, dict):
+        if node.get('ann_file'):
+            yield node
+        yield from _dataset_cfgs(node.get('datasets'))
+        yield from _dataset_cfgs(node.get('dataset'))
+
+
+def explain_dataset_failure(cfg) -> Optional[str]:
+    """After building a dataset of ``cfg`` failed (MMPose's parsing raises ``KeyError:
+    'width'`` or ``not enough values to unpack`` without naming the entry): the problems of
+    its COCO-style annotation files (:func:`coco_file_problems`), or None when they have none.
+    """
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for dataset in _dataset_cfgs((cfg.get(key) or {}).get('dataset')):
+            root = str(dataset.get('data_root') or '')
+            ann_file = os.path.join(root, str(dataset['ann_file']))
+            prefix = (dataset.get('data_prefix') or {}).get('img', '')
+            try:
+                check_coco_file(ann_file, os.path.join(root, str(prefix)), f'{key}.dataset')
+            except DataCheckError as err:
+                return str(err)
+    return None
 
 
 # datasets -----------------------------------------------------------------------------

@@ -249,6 +249,48 @@ def test_train_script_explains_an_annotation_file_without_annotations(tiny_set, 
 
 
 @pytest.mark.slow
+def test_train_script_names_the_malformed_fields_mmpose_fails_on(tiny_set, tmp_path):
+    """MMPose's parsing fails with KeyError: 'width' / 'not enough values to unpack',
+    naming no file or entry; tools/train.py names them."""
+    from mmengine.config import Config
+
+    root, ann_file = tiny_set
+    coco = json.loads(ann_file.read_text())
+    ann = coco['annotations'][2]
+
+    def edit(c):
+        del c['images'][1]['width']
+        c['annotations'][2]['bbox'] = [1, 2, 3]
+    bad = edited(ann_file, 'bad.json', edit)
+    cfg_file = tmp_path / 'cfg.py'
+    Config(tiny_cfg(root, tmp_path / 'work', bad).to_dict()).dump(str(cfg_file))
+    with pytest.raises(DataCheckError) as err:
+        load_tool('train').main([str(cfg_file)])
+    message = str(err.value)
+    assert f'problems in the annotation file {bad}' in message
+    assert 'image id 2 (images[1]): field width=None: missing or not a positive number' \
+        in message
+    assert (f"annotation id {ann['id']} (annotations[2], image id {ann['image_id']}): field "
+            'bbox=[1, 2, 3]: not 4 numbers') in message
+
+
+def test_malformed_fields_are_named():
+    from rtmo_plugin.data_checks import coco_file_problems
+    coco = dict(images=[dict(id=[1], file_name=3, width=-1, height='x')],
+                annotations=[dict(id=True, image_id=[1], keypoints=['a', 1, 2], area='big')])
+    assert coco_file_problems(coco, '') == [
+        'image id [1] (images[0]): field id=[1]: missing or not an integer',
+        'image id [1] (images[0]): field file_name=3: missing or not a path',
+        'image id [1] (images[0]): field width=-1: missing or not a positive number',
+        "image id [1] (images[0]): field height='x': missing or not a positive number",
+        'annotation id True (annotations[0], image id [1]): field id=True: missing or not an '
+        'integer',
+        "annotation id True (annotations[0], image id [1]): field keypoints=['a', 1, 2]: not a "
+        'list of numbers, three per keypoint (x, y, visibility)',
+        "annotation id True (annotations[0], image id [1]): field area='big': not a number"]
+
+
+@pytest.mark.slow
 def test_runner_stops_before_iteration_one_when_nothing_is_trainable(tiny_set, tmp_path):
     from mmengine.runner import Runner
     root, ann_file = tiny_set

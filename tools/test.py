@@ -26,6 +26,7 @@ from rtmo_plugin.checkpoint import (
     check_checkpoint,
     check_checkpoint_file,
 )
+from rtmo_plugin.data_checks import DataCheckError, explain_dataset_failure
 from rtmo_plugin.engine.run_settings import SettingsError, check_cfg_options, check_run_settings
 from rtmo_plugin.launch import prepare_cpu_processes
 
@@ -78,7 +79,15 @@ def main(argv=None) -> None:
                          option='--partial-load')
     except USER_ERRORS as err:
         raise SystemExit(f'error: {err}') from None
-    runner.test()
+    try:
+        runner.test()
+    except DataCheckError:
+        raise
+    except (KeyError, TypeError, IndexError, ValueError) as err:
+        why = explain_dataset_failure(cfg)  # MMPose's parsing names no entry at fault
+        if why:
+            raise DataCheckError(why) from err
+        raise
 
 
 if __name__ == '__main__':

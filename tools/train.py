@@ -24,6 +24,7 @@ from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
 from rtmo_plugin.checkpoint import CheckpointFileError, check_checkpoint_file
+from rtmo_plugin.data_checks import DataCheckError, explain_dataset_failure, explain_empty_dataset
 from rtmo_plugin.engine.run_settings import SettingsError, check_cfg_options, check_run_settings
 from rtmo_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock
 from rtmo_plugin.launch import prepare_cpu_processes
@@ -81,6 +82,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    cfg = None
     try:
         cfg = build_config(args)
         with work_dir_lock(cfg.work_dir, args.launcher):
@@ -88,13 +90,27 @@ def main(argv=None) -> None:
             Runner.from_cfg(cfg).train()
     except USER_ERRORS as err:
         raise SystemExit(f'error: {err}') from None
-    except ValueError as err:  # mmengine's failure on a dataset without annotations
-        if 'need at least one array to concatenate' not in str(err):
+    except DataCheckError:
+        raise
+    except ValueError as err:
+        if cfg is None or 'need at least one array to concatenate' not in str(err):
+            raise_data_problems(cfg, err)
             raise
-        from rtmo_plugin.data_checks import DataCheckError, explain_empty_dataset
+        # mmengine's failure on a dataset without annotations
         dataset = cfg.train_dataloader.dataset
         ann_file = os.path.join(dataset.get('data_root', ''), dataset.get('ann_file', '?'))
         raise DataCheckError(explain_empty_dataset(ann_file)) from err
+    except (KeyError, TypeError, IndexError) as err:
+        raise_data_problems(cfg, err)
+        raise
+
+
+def raise_data_problems(cfg, err: Exception) -> None:
+    """Raises the problems of ``cfg``'s COCO-style annotation files, if they have any, from
+    ``err`` (a failure MMPose's parsing gives without naming the entry at fault)."""
+    why = explain_dataset_failure(cfg) if cfg is not None else None
+    if why:
+        raise DataCheckError(why) from err
 
 
 if __name__ == '__main__':
