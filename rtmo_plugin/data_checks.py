@@ -339,7 +339,12 @@ def check_coco_file(ann_file: str, img_root: str, name: str,
     if not str(ann_file).endswith('.json') or '://' in str(ann_file) or \
             not os.path.isfile(ann_file):
         return
-    coco = json.loads(Path(ann_file).read_text())
+    try:
+        coco = json.loads(Path(ann_file).read_text())
+    except (ValueError, UnicodeDecodeError) as err:  # cut short, or not text
+        raise DataCheckError(f'the annotation file {ann_file} of {name} is not valid JSON '
+                             f'({err}); it may be truncated: download or write it again'
+                             ) from None
     if not isinstance(coco, dict) or not isinstance(coco.get('images'), list):
         return
     problems = coco_file_problems(coco, img_root, dims)

@@ -274,6 +274,16 @@ def test_train_script_names_the_malformed_fields_mmpose_fails_on(tiny_set, tmp_p
             'bbox=[1, 2, 3]: not 4 numbers') in message
 
 
+def test_a_truncated_annotation_file_is_named(tiny_set):
+    from rtmo_plugin.data_checks import check_coco_file
+    _, ann_file = tiny_set
+    cut = ann_file.with_name('cut.json')
+    cut.write_text(ann_file.read_text()[:100])
+    with pytest.raises(DataCheckError, match=f'the annotation file {cut} of val is not valid '
+                       'JSON .*it may be truncated'):
+        check_coco_file(str(cut), '', 'val')
+
+
 def test_malformed_fields_are_named():
     from rtmo_plugin.data_checks import coco_file_problems
     coco = dict(images=[dict(id=[1], file_name=3, width=-1, height='x')],
