@@ -30,5 +30,5 @@ def test_mediapipe_scores_converted_coco_persons(tmp_path):
     assert all(len(p['keypoints']) == 29 for p in result['predictions'])
     metrics = result['metrics']
     assert 0 <= metrics['PCK'] <= 1 and 0 <= metrics['Accuracy'] <= 1
-    if real:  # MediaPipe finds these photographed people (measured: PCK@0.2 0.80 on 12)
+    if real:  # MediaPipe finds these photographed people (measured: PCK@0.2 0.65 on 12)
         assert metrics['missed'] < 0.5 and metrics['PCK'] > 0.5

@@ -1,5 +1,5 @@
 """The project's demo: the seed's ResNet-50 regression model against RTMPose-t (SimCC) and
-MediaPipe Pose on FLIC-format data, on a CPU in under 10 minutes.
+MediaPipe Pose on FLIC-format data, on a CPU in minutes.
 
     python projects/flic_regression/tools/demo.py [--out results/flic_regression]
         [--data data/flic_regression] [--train-frames 200] [--test-frames 50] [--epochs 15]
