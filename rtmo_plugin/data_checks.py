@@ -161,6 +161,7 @@ def _bad_rows(info: dict) -> Dict[int, str]:
         values = info.get(key)
         if not isinstance(values, np.ndarray) or values.size == 0:
             continue
+        values = np.atleast_1d(values)  # top-down infos hold one person's area as 0-d
         finite = np.isfinite(values.reshape(values.shape[0], -1).astype(np.float64)).all(1)
         for row in np.flatnonzero(~finite):
             bad.setdefault(int(row), f'non-finite {key}')
@@ -189,7 +190,8 @@ def _drop_rows(info: dict, rows: List[int]) -> dict:
     keep = np.setdiff1d(np.arange(count), rows)
     out = {}
     for key, value in info.items():
-        if key not in _IMAGE_KEYS and isinstance(value, np.ndarray) and len(value) == count:
+        if (key not in _IMAGE_KEYS and isinstance(value, np.ndarray) and value.ndim
+                and len(value) == count):
             value = value[keep]
         elif key not in _IMAGE_KEYS and isinstance(value, list) and len(value) == count:
             value = [value[i] for i in keep]

@@ -152,6 +152,26 @@ def test_non_finite_and_inverted_people_are_dropped_with_their_ids(tiny_set, cap
         assert (info['bbox'][:, 2:] >= info['bbox'][:, :2]).all()
 
 
+def test_top_down_sets_are_scanned_and_a_bad_person_replaced(tiny_set, capsys):
+    """Top-down infos hold one person each, its area 0-d: the scan used to fail on it
+    (IndexError); a non-finite person is dropped and its slot re-drawn from a good one."""
+    root, ann_file = tiny_set
+    ann = json.loads(ann_file.read_text())['annotations'][0]
+
+    def edit(c):
+        next(a for a in c['annotations'] if a['id'] == ann['id'])['keypoints'][0] = float('nan')
+    init_default_scope('mmpose')
+    dataset = DATASETS.build(dict(type='CocoDataset', data_root='', data_mode='topdown',
+                                  ann_file=str(edited(ann_file, 'bad.json', edit)),
+                                  data_prefix=dict(img=str(root / 'train')), pipeline=[]))
+    count = len(dataset)
+    run_hook(dataset)
+    assert f"annotation id {ann['id']}): non-finite keypoints" in capsys.readouterr().out
+    assert len(dataset) == count  # the epoch keeps its length
+    for i in range(count):
+        assert np.isfinite(dataset.get_data_info(i)['keypoints']).all()
+
+
 def test_a_negative_area_is_dropped_with_its_ids(tiny_set, capsys):
     """A negative COCO area used to pass the scan; the NaN it gives in OKS was then blamed on
     the learning rate."""
