@@ -93,7 +93,8 @@ def write_synthetic_flic(out_dir, num_train: int, num_test: int, seed: int = 0) 
 
 def coco_to_flic(coco_file) -> Tuple[List[Example], int]:
     """FLIC test examples of a COCO keypoint file's persons; also how many were left out (no
-    left shoulder or right hip). ``filepath`` is the COCO ``file_name``."""
+    left shoulder or right hip, or a torso box of zero width). ``filepath`` is the COCO
+    ``file_name``; ``torsobox`` the box of the labelled shoulders and hips."""
     coco = json.loads(Path(coco_file).read_text())
     images = {image['id']: image for image in coco['images']}
     examples, skipped = [], 0
@@ -101,12 +102,13 @@ def coco_to_flic(coco_file) -> Tuple[List[Example], int]:
         if ann.get('iscrowd', 0) or 'keypoints' not in ann:
             continue
         coords = coco_to_slots(np.asarray(ann['keypoints'], np.float64).reshape(17, 3))
-        if np.isnan(coords[list(slots.TORSO)]).any():
-            skipped += 1
+        box = torsobox(coords, SHOULDERS_HIPS)
+        if np.isnan(coords[list(slots.TORSO)]).any() or not box[2] > box[0]:
+            skipped += 1  # no torso size, or no torso box to crop by
             continue
         image = images[ann['image_id']]
         examples.append(Example(
-            coords=coords, torsobox=torsobox(coords, SHOULDERS_HIPS),
+            coords=coords, torsobox=box,
             filepath=image['file_name'], imgdims=np.array([image['height'], image['width'], 3]),
             istrain=False, istest=True, moviename='coco', currframe=int(ann['id'])))
     if not examples:
