@@ -12,7 +12,8 @@ RTMO's head lays the bins across each predicted box (padded by
 
 The module-level functions are batched, differentiable torch functions used by
 the RTMO head for its dynamic targets and decoding; :class:`BoxSimCCLabel`
-wraps them with the numpy ``encode`` / ``decode`` contract of MMPose codecs.
+wraps them with the numpy ``encode`` / ``decode`` contract of MMPose codecs
+(its arg-max decoding, :func:`argmax_decode`, is numpy: no model uses it in torch).
 """
 from __future__ import annotations
 
@@ -123,24 +124,26 @@ def expectation_decode(probs_x: Tensor, probs_y: Tensor, x_bins: Tensor,
     return torch.stack((x, y), dim=-1)
 
 
-def argmax_decode(heatmaps_x: Tensor, heatmaps_y: Tensor, x_bins: Tensor,
-                  y_bins: Tensor) -> Tuple[Tensor, Tensor]:
-    """Arg-max decoding as SimCC does it.
+def argmax_decode(heatmaps_x: np.ndarray, heatmaps_y: np.ndarray, x_bins: np.ndarray,
+                  y_bins: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Arg-max decoding as SimCC does it, in numpy (the codec's numpy ``decode``; a few
+    numpy calls cost less than torch's per-call overhead on these small arrays).
 
     Args:
         heatmaps_x: ``[N, K, Nx]`` and heatmaps_y: ``[N, K, Ny]``.
-        x_bins: ``[N, Nx]`` and y_bins: ``[N, Ny]`` bin positions.
+        x_bins: ``[N, Nx]`` and y_bins: ``[N, Ny]`` bin positions (broadcast views
+            are fine).
 
     Returns:
         keypoints ``[N, K, 2]`` and scores ``[N, K]`` (the smaller of the two
-        maxima); keypoints with a score <= 0 are set to -1, as in SimCC.
+        maxima); keypoints with a score <= 0 are set to -1, as in SimCC. The first
+        maximum wins a tie.
     """
-    max_x, idx_x = heatmaps_x.max(-1)
-    max_y, idx_y = heatmaps_y.max(-1)
-    x = x_bins.gather(1, idx_x)
-    y = y_bins.gather(1, idx_y)
-    keypoints = torch.stack((x, y), dim=-1)
-    scores = torch.minimum(max_x, max_y)
+    idx_x, idx_y = heatmaps_x.argmax(-1), heatmaps_y.argmax(-1)  # [N, K]
+    n = np.arange(idx_x.shape[0])[:, None]
+    k = np.arange(idx_x.shape[1])
+    keypoints = np.stack((x_bins[n, idx_x], y_bins[n, idx_y]), -1)
+    scores = np.minimum(heatmaps_x[n, k, idx_x], heatmaps_y[n, k, idx_y])
     keypoints[scores <= 0] = -1
     return keypoints, scores
 
@@ -216,6 +219,7 @@ class BoxSimCCLabel(BaseKeypointCodec):
         self.decode_mode = decode_mode
         self.box_padding = box_padding
         self._input_bins: Optional[Tuple[Tensor, Tensor]] = None
+        self._input_bins_np: Optional[Tuple[np.ndarray, np.ndarray]] = None
 
     # batched torch interface (used by the RTMO head) -------------------------
 
@@ -255,6 +259,16 @@ class BoxSimCCLabel(BaseKeypointCodec):
         if len(bbox) != num_instances:
             raise ValueError(f'BoxSimCCLabel: {len(bbox)} boxes for {num_instances} instances')
         return self.bins_for_boxes(bbox)
+
+    def _numpy_bins(self, num_instances: int,
+                    bbox: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+        """:meth:`_bins` as numpy arrays (the input bins cached: decoding reuses them)."""
+        if bbox is not None:
+            return tuple(bins.numpy() for bins in self._bins(num_instances, bbox))
+        if self._input_bins_np is None:
+            self._input_bins_np = tuple(bins[0].numpy() for bins in self._bins(1, None))
+        return tuple(np.broadcast_to(bins, (num_instances, len(bins)))
+                     for bins in self._input_bins_np)
 
     def encode(self,
                keypoints: np.ndarray,
@@ -311,19 +325,20 @@ class BoxSimCCLabel(BaseKeypointCodec):
             keypoints ``[N, K, 2]`` in input-space pixels (or box coordinates) and
             scores ``[N, K]``.
         """
-        heatmaps_x = torch.as_tensor(np.asarray(simcc_x, dtype=np.float32))
-        heatmaps_y = torch.as_tensor(np.asarray(simcc_y, dtype=np.float32))
+        heatmaps_x = np.asarray(simcc_x, dtype=np.float32)
+        heatmaps_y = np.asarray(simcc_y, dtype=np.float32)
         if heatmaps_x.ndim == 2:
             heatmaps_x, heatmaps_y = heatmaps_x[None], heatmaps_y[None]
         if heatmaps_x.shape[-1] != self.num_bins[0] or heatmaps_y.shape[-1] != self.num_bins[1]:
             raise ValueError(
                 f'BoxSimCCLabel.decode: heatmaps have {heatmaps_x.shape[-1]} x '
                 f'{heatmaps_y.shape[-1]} bins, the codec has num_bins={self.num_bins}')
-        x_bins, y_bins = self._bins(len(heatmaps_x), bbox)
         if self.decode_mode == 'argmax':
-            keypoints, scores = argmax_decode(heatmaps_x, heatmaps_y, x_bins, y_bins)
-        else:
-            probs_x, probs_y = heatmaps_x.softmax(-1), heatmaps_y.softmax(-1)
-            keypoints = expectation_decode(probs_x, probs_y, x_bins, y_bins)
-            scores = torch.minimum(probs_x.max(-1).values, probs_y.max(-1).values)
+            x_bins, y_bins = self._numpy_bins(len(heatmaps_x), bbox)
+            return argmax_decode(heatmaps_x, heatmaps_y, x_bins, y_bins)
+        x_bins, y_bins = self._bins(len(heatmaps_x), bbox)
+        probs_x = torch.from_numpy(heatmaps_x).softmax(-1)
+        probs_y = torch.from_numpy(heatmaps_y).softmax(-1)
+        keypoints = expectation_decode(probs_x, probs_y, x_bins, y_bins)
+        scores = torch.minimum(probs_x.max(-1).values, probs_y.max(-1).values)
         return keypoints.numpy(), scores.numpy()
