@@ -9,6 +9,8 @@ Importing the package registers, in MMPose's registries:
   checkpoint of another keypoint set)
 - ``OPTIM_WRAPPER_CONSTRUCTORS``: ``MergedGroupsOptimWrapperConstructor`` (few parameter
   groups)
+- ``OPTIM_WRAPPERS``: ``FiniteBf16OptimWrapper`` / ``Bf16OptimWrapper`` (bf16 autocast on
+  any device, CPUs included; what ``tools/train.py --amp`` uses on a CPU)
 - ``DATASETS``: ``CocoWholeBodyBottomupDataset`` (COCO-WholeBody for bottom-up pipelines)
 - reliability (docs/reliability.md): ``OPTIM_WRAPPERS`` ``FiniteOptimWrapper`` /
   ``FiniteAmpOptimWrapper`` (skip non-finite steps), ``HOOKS`` ``NonFiniteLossHook``,
@@ -32,8 +34,10 @@ from .codecs import BoxSimCCLabel  # noqa: E402
 from .data_checks import DataCheckHook, InputSizeCheckHook  # noqa: E402
 from .datasets import CocoWholeBodyBottomupDataset  # noqa: E402
 from .engine import (  # noqa: E402
+    Bf16OptimWrapper,
     ChannelsLastHook,
     FiniteAmpOptimWrapper,
+    FiniteBf16OptimWrapper,
     FiniteOptimWrapper,
     KeypointFinetuneHook,
     MergedGroupsOptimWrapperConstructor,
@@ -48,9 +52,10 @@ from .models import MLECoordLoss, RTMOPoseHead  # noqa: E402
 MODULE2PACKAGE.setdefault('rtmo_plugin', 'rtmo_plugin.mim_anchor')
 
 __version__ = '0.1.0'
-__all__ = ['BoxSimCCLabel', 'ChannelsLastHook', 'CocoWholeBodyBottomupDataset',
+__all__ = ['Bf16OptimWrapper', 'BoxSimCCLabel', 'ChannelsLastHook', 'CocoWholeBodyBottomupDataset',
            'KeypointMetainfoCheckHook', 'MLECoordLoss',
            'MergedGroupsOptimWrapperConstructor', 'RTMOPoseHead', '__version__',
-           'DataCheckHook', 'FiniteAmpOptimWrapper', 'FiniteOptimWrapper', 'InputSizeCheckHook',
+           'DataCheckHook', 'FiniteAmpOptimWrapper', 'FiniteBf16OptimWrapper',
+           'FiniteOptimWrapper', 'InputSizeCheckHook',
            'KeypointFinetuneHook',
            'NonFiniteLossHook', 'RandomStateHook']

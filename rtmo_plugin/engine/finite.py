@@ -27,7 +27,9 @@ Config (the base configs do this)::
     optim_wrapper = dict(type='FiniteOptimWrapper', max_consecutive_bad_steps=5, ...)
     default_hooks = dict(non_finite=dict(type='NonFiniteLossHook'))
 
-``tools/train.py --amp`` picks :class:`FiniteAmpOptimWrapper` for ``FiniteOptimWrapper``.
+``tools/train.py --amp`` picks :class:`FiniteAmpOptimWrapper` for ``FiniteOptimWrapper`` on
+a GPU and :class:`~rtmo_plugin.engine.amp.FiniteBf16OptimWrapper` (bf16 autocast, the same
+checks as ``FiniteOptimWrapper``) on a CPU.
 """
 from __future__ import annotations
 
