@@ -208,8 +208,10 @@ class StateDictMismatch:
         return '; '.join(parts)
 
     def likely_cause(self) -> str:
-        vis = [(k, a, b) for k, a, b in self.shapes if 'out_kpt_vis' in k]
-        if vis:  # one output channel per keypoint
+        # one output channel per keypoint: a keypoint set differs there in the first dim
+        # (another width changes only the input channels)
+        vis = [(k, a, b) for k, a, b in self.shapes if 'out_kpt_vis' in k and a[:1] != b[:1]]
+        if vis:
             key, ckpt, model = vis[0]
             return (f'likely a checkpoint of another keypoint set: {key} predicts {ckpt[0]} '
                     f'keypoints in the checkpoint and {model[0]} in the model; use the config '

@@ -40,3 +40,18 @@ def test_other_getattr_calls_are_still_refused(tmp_path):
     torch.save({'x': _Sneaky()}, path)
     with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
         torch.load(path)
+
+
+def test_another_width_is_not_called_another_keypoint_set():
+    """The keypoint-visibility conv of a wider model differs in its input channels only: the
+    cause named is the model size, not a keypoint set with the same count on both sides."""
+    from rtmo_plugin.checkpoint import StateDictMismatch
+
+    vis = 'head.head_module.out_kpt_vis.0.weight'
+    wider = StateDictMismatch(shapes=[('backbone.stem.conv.weight', (24, 12, 3, 3),
+                                       (16, 12, 3, 3)), (vis, (17, 96, 1, 1), (17, 64, 1, 1))])
+    assert wider.likely_cause().startswith('likely a checkpoint of another model size')
+    crowdpose = StateDictMismatch(shapes=[(vis, (14, 64, 1, 1), (17, 64, 1, 1))])
+    assert crowdpose.likely_cause().startswith(
+        f'likely a checkpoint of another keypoint set: {vis} predicts 14 keypoints in the '
+        'checkpoint and 17 in the model')
