@@ -1,4 +1,5 @@
 """ONNX export, the onnxruntime runner and the deploy-time model (rtmo_plugin.deploy, rtmo_ort)."""
+import json
 import math
 import os
 import subprocess
@@ -307,6 +308,8 @@ def test_a_complete_export_replaces_the_old_file(onnx_file):
     (['export', str(DEMO), '--input-size', '0', '128'], '--input-size'),
     (['bench', str(DEMO), '--images', 'a.jpg', '--repeats', '0'], '--repeats'),
     (['bench', str(DEMO), '--images', 'a.jpg', '--threads', '0'], '--threads'),
+    (['export', str(DEMO), '--opset', '10'], '--opset'),  # no NonMaxSuppression before 11
+    (['export', str(DEMO), '--opset', '99'], '--opset'),
 ])
 def test_deploy_refuses_bad_values_before_building(args, flag, monkeypatch, capsys):
     from rtmo_plugin.deploy import bench, export
@@ -504,3 +507,44 @@ def test_rtmo_ort_on_a_full_disk_fails_and_keeps_the_old_outputs(onnx_file, tmp_
     assert 'error: clip.avi: cannot write out/clip.mp4' in done.stderr
     assert '2 of 2 inputs failed' in done.stderr and '->' not in done.stdout
     assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+
+
+@pytest.mark.parametrize('content, why', [
+    ('{"images": [{"id": 1, "file_na', 'is not valid JSON (Unterminated string'),
+    ('', 'is not valid JSON (Expecting value'),
+    ('[1, 2]', 'is not a COCO annotation file: it needs a top-level object with an "images" '
+     'list'),
+    ('{"annotations": []}', 'is not a COCO annotation file'),
+    ('{"images": []}', 'lists no images: nothing to evaluate'),
+    ('{"images": [{"id": 1}]}', 'images[0] needs an integer "id" and a "file_name" string'),
+])
+def test_eval_names_a_bad_annotation_file(tmp_path, capsys, monkeypatch, content, why):
+    """Before: the JSON error without the file, or a KeyError / TypeError traceback."""
+    from rtmo_plugin.deploy import evaluate
+    from rtmo_plugin.deploy.__main__ import main
+
+    monkeypatch.setattr(evaluate, 'build_model', lambda *a, **k: pytest.fail('built a model'))
+    ann_file = tmp_path / 'annotations' / 'person_keypoints_val.json'
+    ann_file.parent.mkdir()
+    ann_file.write_text(content)
+    assert main(['eval', str(DEMO), '--data-root', str(tmp_path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f'error: {ann_file}') and why in err[0], err
+
+
+def test_eval_json_output_is_checked_before_evaluating(tmp_path, capsys, monkeypatch):
+    """A folder given as --json, or a path under a file, fails before the (minutes-long)
+    evaluation, naming the path given; a missing folder is made."""
+    from rtmo_plugin.deploy import __main__ as cli
+
+    monkeypatch.setattr('rtmo_plugin.deploy.evaluate.evaluate_paths',
+                        lambda *a, **k: pytest.fail('evaluated before checking --json'))
+    (tmp_path / 'a_file').write_text('x')
+    for bad, why in ((tmp_path, 'Is a directory'), (tmp_path / 'a_file' / 'r.json', '')):
+        assert cli.main(['eval', str(DEMO), '--data-root', str(tmp_path), '--json',
+                         str(bad)]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and err[0].startswith('error: [Errno') and \
+            f'cannot write {bad} ({why}' in err[0], err
+    cli.write_json(str(tmp_path / 'new' / 'sub' / 'r.json'), {'AP': 1.0})
+    assert json.loads((tmp_path / 'new' / 'sub' / 'r.json').read_text()) == {'AP': 1.0}

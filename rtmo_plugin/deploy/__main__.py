@@ -15,6 +15,8 @@ from rtmo_ort import count_arg, new_file_mode, threshold_arg
 
 from .backends import ALL_PATHS
 
+MIN_OPSET = 11  # the graph's NonMaxSuppression
+
 
 def size_arg(text: str) -> int:
     """argparse ``type=`` for an input side: a positive multiple of 32 (the largest stride)."""
@@ -22,6 +24,18 @@ def size_arg(text: str) -> int:
     if value % 32:
         raise argparse.ArgumentTypeError(f'{value} is not a multiple of 32 (the largest '
                                          'stride)')
+    return value
+
+
+def opset_arg(text: str) -> int:
+    """argparse ``type=`` for ``--opset``: ONNX's NonMaxSuppression needs 11, and torch's
+    exporter writes up to its own newest opset."""
+    from torch.onnx import _constants
+
+    value = count_arg(MIN_OPSET)(text)
+    if value > _constants.ONNX_MAX_OPSET:
+        raise argparse.ArgumentTypeError(f'{value} is above {_constants.ONNX_MAX_OPSET}, the '
+                                         "newest opset this torch's exporter writes")
     return value
 
 
@@ -44,7 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     export.add_argument('-o', '--output', default='rtmo.onnx', help='output .onnx file')
     export.add_argument('--input-size', type=size_arg, nargs=2, metavar=('W', 'H'),
                         help='input size, multiples of 32 (default: test_cfg.input_size)')
-    export.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
+    export.add_argument('--opset', type=opset_arg, default=17,
+                        help=f'ONNX opset, at least {MIN_OPSET} (default 17)')
     export.add_argument('--score-thr', type=threshold_arg(), help='in-graph score threshold '
                         'in [0, 1] (default: test_cfg.score_thr)')
     export.add_argument('--nms-thr', type=threshold_arg(open_low=True),
@@ -76,19 +91,35 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def write_json(path: str, data) -> None:
-    """``data`` as JSON, written to a temporary name beside ``path`` and renamed."""
-    target = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f'.{target.name}.', dir=target.parent)
+    """``data`` as JSON, written to a temporary name beside ``path`` (its folder made when
+    missing) and renamed; an ``OSError`` names ``path``."""
+    target, name = Path(path), None
     try:
+        prepare_output(path)
+        fd, name = tempfile.mkstemp(prefix=f'.{target.name}.', dir=target.parent)
         with os.fdopen(fd, 'w') as f:
             json.dump(data, f, indent=2)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(name, new_file_mode())
         os.replace(name, target)
+    except OSError as err:
+        raise OSError(err.errno, f'cannot write {path} ({err.strerror or err})') from None
     finally:
-        if os.path.exists(name):
+        if name and os.path.exists(name):
             os.unlink(name)
+
+
+def prepare_output(path: str) -> None:
+    """Makes the folder of an output file; refuses a folder as the file. Run before the work
+    so that a bad output path fails first, not after minutes of evaluation."""
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(21, f'cannot write {path} (Is a directory)')
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(err.errno, f'cannot write {path} ({err.strerror or err})') from None
 
 
 def run(args: argparse.Namespace) -> None:
@@ -111,6 +142,8 @@ def run(args: argparse.Namespace) -> None:
     else:
         from .evaluate import STAT_NAMES, evaluate_paths
 
+        if args.json:
+            prepare_output(args.json)
         results = evaluate_paths(args.config, args.checkpoint, args.data_root, args.split,
                                  args.paths)
         print('| path | ' + ' | '.join(STAT_NAMES[:3]) + ' | AR | mean top score | '

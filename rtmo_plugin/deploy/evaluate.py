@@ -54,6 +54,28 @@ def keypoint_ap(ann_file: Union[str, Path], results: List[dict],
     return {name: round(float(v), 4) for name, v in zip(STAT_NAMES, evaluator.stats)}
 
 
+def read_images(ann_file: Path) -> List[dict]:
+    """The ``images`` entries of a COCO keypoint file, each with an ``id`` and a
+    ``file_name``; a ``ValueError`` names the file and what is wrong with it."""
+    try:
+        coco = json.loads(ann_file.read_text())
+    except (ValueError, UnicodeDecodeError) as err:  # cut short, empty, or not text
+        raise ValueError(f'{ann_file} is not valid JSON ({err}); it may be truncated: write '
+                         'it again') from None
+    images = coco.get('images') if isinstance(coco, dict) else None
+    if not isinstance(images, list):
+        raise ValueError(f'{ann_file} is not a COCO annotation file: it needs a top-level '
+                         'object with an "images" list')
+    if not images:
+        raise ValueError(f'{ann_file} lists no images: nothing to evaluate')
+    for index, item in enumerate(images):
+        if not (isinstance(item, dict) and isinstance(item.get('file_name'), str)
+                and isinstance(item.get('id'), int) and not isinstance(item.get('id'), bool)):
+            raise ValueError(f'{ann_file}: images[{index}] needs an integer "id" and a '
+                             f'"file_name" string, has {str(item)[:80]}')
+    return images
+
+
 def evaluate_paths(config: Union[str, Path], checkpoint: Optional[Union[str, Path]],
                    data_root: Union[str, Path], split: str = 'val',
                    names: Sequence[str] = ALL_PATHS, calibration_images: int = 16,
@@ -68,7 +90,7 @@ def evaluate_paths(config: Union[str, Path], checkpoint: Optional[Union[str, Pat
     if not ann_file.is_file():
         raise FileNotFoundError(f'{ann_file} not found: expected a COCO-layout dataset '
                                 '(python -m rtmo_plugin.synthetic makes one)')
-    info = json.loads(ann_file.read_text())['images']
+    info = read_images(ann_file)
     images = load_images([data_root / split / item['file_name'] for item in info])
     calib_dir = data_root / 'train'
     calib_files = sorted(calib_dir.glob('*.jpg'))[:calibration_images]
