@@ -270,6 +270,35 @@ def _annotation_field_problems(ann: dict) -> List[str]:
                         'a list of numbers, three per keypoint (x, y, visibility)')
     if 'area' in ann and not _number(ann['area']):
         problems.append(f"field area={ann['area']!r}: not a number")
+    if 'keypoints' in ann and 'bbox' not in ann:
+        problems.append('field bbox: missing (MMPose skips a person without a box, and its '
+                        'keypoints, without a word)')
+    return problems
+
+
+def _keypoint_problems(ann: dict, size: Optional[Tuple[float, float]]) -> List[str]:
+    """Visibilities outside COCO's 0/1/2 (MMPose takes a negative one as a negative loss
+    weight) and labelled keypoints more than an image size outside their ``size`` (w, h)
+    image (a coordinate such as 1e30 overflows the augmentations into non-finite losses)."""
+    if not _numbers(ann.get('keypoints'), multiple=3):
+        return []  # named by _annotation_field_problems
+    problems = []
+    triples = np.asarray(ann['keypoints'], dtype=np.float64).reshape(-1, 3)
+    odd = [i for i, v in enumerate(triples[:, 2]) if not 0 <= v <= 2]
+    if odd:
+        problems.append(f'field keypoints: visibility {triples[odd[0], 2]:g} of keypoint '
+                        f'{odd[0]} ({len(odd)} such) is not 0 (unlabelled), 1 (occluded) or '
+                        '2 (visible)')
+    if size is not None:
+        width, height = size
+        x, y = triples[:, 0], triples[:, 1]
+        far = np.flatnonzero((triples[:, 2] > 0) & ((x < -width) | (x > 2 * width)
+                                                    | (y < -height) | (y > 2 * height)))
+        if far.size:
+            i = int(far[0])
+            problems.append(f'field keypoints: keypoint {i} at ({x[i]:g}, {y[i]:g}) lies more '
+                            f'than an image size outside the {width:g}x{height:g} image '
+                            f'({far.size} such); unlabel it (v=0) or fix its coordinates')
     return problems
 
 
@@ -315,12 +344,15 @@ def coco_file_problems(coco: dict, img_root: str,
         if size and labelled not in (size, size[::-1]):  # swapped: an EXIF rotation
             problems.append(f"{where}: fields width, height = {image.get('width')}, "
                             f"{image.get('height')} but {name} is {size[0]}x{size[1]} pixels")
+    sizes = {_key(i.get('id')): (i['width'], i['height']) for i in images
+             if _number(i.get('width')) and _number(i.get('height'))}
     categories = {_key(c.get('id')) for c in coco.get('categories') or [] if isinstance(c, dict)}
     ann_seen: Dict[object, int] = {}
     for index, ann in enumerate(a for a in coco.get('annotations', []) if isinstance(a, dict)):
         ann_id, image_id = _key(ann.get('id')), _key(ann.get('image_id'))
         where = f'annotation id {ann_id} (annotations[{index}], image id {image_id})'
-        problems += [f'{where}: {why}' for why in _annotation_field_problems(ann)]
+        problems += [f'{where}: {why}' for why in _annotation_field_problems(ann)
+                     + _keypoint_problems(ann, sizes.get(image_id))]
         if ann_id in ann_seen:
             problems.append(f'{where}: field id: the same id as annotations[{ann_seen[ann_id]}]'
                             ' (annotation ids must be unique)')
@@ -334,9 +366,12 @@ def coco_file_problems(coco: dict, img_root: str,
 
 
 def check_coco_file(ann_file: str, img_root: str, name: str,
-                    dims: Optional[Dict[str, Tuple[int, int]]] = None, limit: int = 20) -> None:
+                    dims: Optional[Dict[str, Tuple[int, int]]] = None, limit: int = 20,
+                    coco_only: bool = False) -> None:
     """Raises :class:`DataCheckError` listing :func:`coco_file_problems` of a COCO-style JSON
-    ``ann_file`` (other files and remote paths are not read)."""
+    ``ann_file`` (other files and remote paths are not read). With ``coco_only`` a JSON file
+    that is not a COCO object (a list, no ``images`` list) is an error too; otherwise it is
+    left alone (other formats, e.g. MPII's list)."""
     import json
     if not str(ann_file).endswith('.json') or '://' in str(ann_file) or \
             not os.path.isfile(ann_file):
@@ -348,6 +383,13 @@ def check_coco_file(ann_file: str, img_root: str, name: str,
                              f'({err}); it may be truncated: download or write it again'
                              ) from None
     if not isinstance(coco, dict) or not isinstance(coco.get('images'), list):
+        if coco_only:
+            found = (f'an object with the keys {sorted(coco)[:8]}' if isinstance(coco, dict)
+                     else f'a JSON {type(coco).__name__}')
+            raise DataCheckError(f'the annotation file {ann_file} of {name} is not a COCO '
+                                 f'annotation file: it holds {found}, where COCO files hold '
+                                 'an object with "images", "annotations" and "categories" '
+                                 'lists')
         return
     problems = coco_file_problems(coco, img_root, dims)
     if problems:
@@ -382,7 +424,8 @@ def explain_dataset_failure(cfg) -> Optional[str]:
             ann_file = os.path.join(root, str(dataset['ann_file']))
             prefix = (dataset.get('data_prefix') or {}).get('img', '')
             try:
-                check_coco_file(ann_file, os.path.join(root, str(prefix)), f'{key}.dataset')
+                check_coco_file(ann_file, os.path.join(root, str(prefix)), f'{key}.dataset',
+                                coco_only=True)
             except DataCheckError as err:
                 return str(err)
     return None

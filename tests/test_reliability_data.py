@@ -117,7 +117,8 @@ def test_skip_bad_images_trains_on_the_rest_and_reports_them(tiny_set, capsys):
                                    enumerate(a['keypoints'])], num_keypoints=0),
      'all keypoints invisible'),
     (lambda a: a.update(bbox=[a['bbox'][0], a['bbox'][1], 0, 0]), 'zero-area boxes'),
-    (lambda a: a.update(keypoints=[v + 5000 if i % 3 != 2 else v for i, v in
+    # just outside (one image size further is a malformed label, named per annotation)
+    (lambda a: a.update(keypoints=[v + SIZE if i % 3 != 2 else v for i, v in
                                    enumerate(a['keypoints'])]),
      'keypoints outside the image')])
 def test_nothing_trainable_is_refused_with_the_reason(tiny_set, change, reason):
@@ -317,7 +318,9 @@ def test_malformed_fields_are_named():
         'integer',
         "annotation id True (annotations[0], image id [1]): field keypoints=['a', 1, 2]: not a "
         'list of numbers, three per keypoint (x, y, visibility)',
-        "annotation id True (annotations[0], image id [1]): field area='big': not a number"]
+        "annotation id True (annotations[0], image id [1]): field area='big': not a number",
+        'annotation id True (annotations[0], image id [1]): field bbox: missing (MMPose skips '
+        'a person without a box, and its keypoints, without a word)']
 
 
 @pytest.mark.slow
@@ -330,3 +333,71 @@ def test_runner_stops_before_iteration_one_when_nothing_is_trainable(tiny_set, t
         runner.train()
     assert runner.iter == 0
     shutil.rmtree(tmp_path / 'work', ignore_errors=True)
+
+
+def test_labels_mmpose_takes_silently_are_named():
+    """A person with keypoints but no box (MMPose skips it), a visibility outside 0/1/2 (a
+    negative one becomes a negative loss weight) and a labelled keypoint far outside its
+    image (1e30 overflowed the augmentations into skipped non-finite steps): before, all
+    three trained without a word."""
+    from rtmo_plugin.data_checks import coco_file_problems
+    kpts = [10.0, 20.0, 2.0, 30.0, 40.0, 1.0]
+    coco = dict(images=[dict(id=1, file_name='a.jpg', width=64, height=48)],
+                annotations=[dict(id=5, image_id=1, keypoints=kpts),
+                             dict(id=6, image_id=1, bbox=[0, 0, 9, 9], keypoints=kpts[:5] + [-1]),
+                             dict(id=7, image_id=1, bbox=[0, 0, 9, 9],
+                                  keypoints=kpts[:3] + [1e30, 5.0, 2.0]),
+                             dict(id=8, image_id=1, bbox=[0, 0, 9, 9],  # unlabelled: fine
+                                  keypoints=kpts[:3] + [1e30, 5.0, 0.0]),
+                             dict(id=9, image_id=1, bbox=[0, 0, 9, 9],  # just outside: fine
+                                  keypoints=[-3.0, 50.0, 1.0, 70.0, 47.0, 2.0])]),
+    assert coco_file_problems(coco[0], '') == [
+        'annotation id 5 (annotations[0], image id 1): field bbox: missing (MMPose skips a '
+        'person without a box, and its keypoints, without a word)',
+        'annotation id 6 (annotations[1], image id 1): field keypoints: visibility -1 of '
+        'keypoint 1 (1 such) is not 0 (unlabelled), 1 (occluded) or 2 (visible)',
+        'annotation id 7 (annotations[2], image id 1): field keypoints: keypoint 1 at (1e+30, '
+        '5) lies more than an image size outside the 64x48 image (1 such); unlabel it (v=0) '
+        'or fix its coordinates']
+
+
+@pytest.mark.parametrize('content, found', [
+    ('[1, 2]', 'a JSON list'),
+    ('{"annotations": []}', "an object with the keys ['annotations']")])
+def test_explain_names_a_file_that_is_not_coco(tmp_path, content, found):
+    """xtcocotools fails on a JSON list with a bare AssertionError ("annotation file format
+    <class 'list'> not supported"); the explanation names the file and what it holds."""
+    from mmengine.config import Config
+
+    from rtmo_plugin.data_checks import explain_dataset_failure
+    ann_file = tmp_path / 'bad.json'
+    ann_file.write_text(content)
+    cfg = Config(dict(test_dataloader=dict(dataset=dict(ann_file=str(ann_file)))))
+    assert explain_dataset_failure(cfg) == (
+        f'the annotation file {ann_file} of test_dataloader.dataset is not a COCO annotation '
+        f'file: it holds {found}, where COCO files hold an object with "images", '
+        '"annotations" and "categories" lists')
+
+
+@pytest.mark.slow
+def test_test_script_names_an_annotation_file_that_is_a_list(tiny_set, tmp_path):
+    """tools/test.py on a JSON list: xtcocotools' bare AssertionError became the error that
+    names the file."""
+    import torch
+    from mmengine.config import Config
+
+    from rtmo_plugin.builders import build_model
+
+    root, _ = tiny_set
+    listed = tmp_path / 'list.json'
+    listed.write_text('[1, 2]')
+    cfg = tiny_cfg(root, tmp_path / 'work')
+    cfg.test_dataloader.dataset.ann_file = str(listed)
+    cfg_file, checkpoint = tmp_path / 'cfg.py', tmp_path / 'model.pth'
+    Config(cfg.to_dict()).dump(str(cfg_file))
+    torch.save({'state_dict': build_model(cfg).state_dict()}, checkpoint)
+    with pytest.raises(DataCheckError, match=f'the annotation file {listed} of '
+                       'test_dataloader.dataset is not a COCO annotation file: it holds a JSON '
+                       'list'):
+        load_tool('test').main([str(cfg_file), str(checkpoint), '--work-dir',
+                                str(tmp_path / 'test')])

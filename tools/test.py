@@ -83,7 +83,8 @@ def main(argv=None) -> None:
         runner.test()
     except DataCheckError:
         raise
-    except (KeyError, TypeError, IndexError, ValueError) as err:
+    except (KeyError, TypeError, IndexError, ValueError, AssertionError) as err:
+        # (xtcocotools asserts that the file holds a dict)
         why = explain_dataset_failure(cfg)  # MMPose's parsing names no entry at fault
         if why:
             raise DataCheckError(why) from err
