@@ -154,16 +154,25 @@ def predict_rows(plugin, ref, tests, repeats: int, warmup: int,
         Row('peak memory, eager predict', *memory, _memory_check(device), unit='MB')]
 
 
+def train_step(model, batch, bf16: bool = False) -> float:
+    """Forward, assignment, losses and backward of one batch (no optimiser step); with
+    ``bf16`` under bf16 autocast on the model's device, as ``FiniteBf16OptimWrapper`` runs it.
+    Returns the loss."""
+    model.train()
+    device_type = next(model.parameters()).device.type
+    with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        loss, log_vars = model.parse_losses(model(**data, mode='loss'))
+    loss.backward()
+    model.zero_grad(set_to_none=True)
+    return float(loss.detach())
+
+
 def train_rows(plugin, ref, batch, repeats: int, warmup: int,
                clock: Clock = time.perf_counter,
                device: Union[str, torch.device] = 'cpu') -> List[Row]:
     def step(model):
-        model.train()
-        data = model.data_preprocessor(copy.deepcopy(batch), True)
-        loss, log_vars = model.parse_losses(model(**data, mode='loss'))
-        loss.backward()
-        model.zero_grad(set_to_none=True)
-        return float(loss.detach())
+        return train_step(model, batch)
 
     losses = step(plugin), step(ref)
     ms = time_pair(lambda: step(plugin), lambda: step(ref), repeats, warmup, clock)
@@ -174,6 +183,25 @@ def train_rows(plugin, ref, batch, repeats: int, warmup: int,
         Row(f'training step (fwd + assignment + bwd), batch 1, {people} people', *ms,
             f'loss {losses[0]:.6f} vs {losses[1]:.6f}: {"equal" if equal else "DIFFERENT"}'),
         Row('peak memory, training step', *memory, _memory_check(device), unit='MB')]
+
+
+def train_bf16_rows(plugin, ref, batch, repeats: int, warmup: int,
+                    clock: Clock = time.perf_counter,
+                    device: Union[str, torch.device] = 'cpu') -> List[Row]:
+    """The plugin's training step under bf16 autocast (``tools/train.py --amp`` on a CPU)
+    against MMPose's in fp32; the check column compares the plugin's bf16 and fp32 losses."""
+    from .engine.amp import bf16_autocast_supported
+
+    device_type = torch.device(device).type
+    loss_fp32, loss_bf16 = train_step(plugin, batch), train_step(plugin, batch, bf16=True)
+    ms = time_pair(lambda: train_step(plugin, batch, bf16=True), lambda: train_step(ref, batch),
+                   repeats, warmup, clock)
+    people = len(batch['data_samples'][0].gt_instance_labels)
+    hardware = '' if bf16_autocast_supported(device_type) else \
+        f'; this {device_type} has no bf16 hardware: emulated, slower than fp32'
+    return [Row(f'training step, plugin under bf16 autocast vs MMPose fp32, batch 1, {people} '
+                'people', *ms, f'loss {loss_bf16:.4f} vs {loss_fp32:.4f} in fp32 '
+                f'({abs(loss_bf16 - loss_fp32) / abs(loss_fp32):.1%}){hardware}')]
 
 
 def train_breakdown_rows(plugin, ref, batch, repeats: int, warmup: int,

@@ -13,7 +13,9 @@ spreads over both, and reports the median and the speed-up
   the check column is the largest difference of all outputs.
 - training step: forward, target assignment, losses and backward on one
   training batch (no optimizer step: both sides would run the same one);
-  both loss values are printed and compared.
+  both loss values are printed and compared. A second row runs the plugin's step
+  under bf16 autocast (what ``tools/train.py --amp`` trains with on a CPU) against
+  MMPose's fp32 step; its check compares the plugin's bf16 and fp32 losses.
 - step phases: the training step's parts timed separately (backbone + neck
   forward, head forward, targets + losses, head backward, backbone + neck
   backward): where the time goes.
@@ -171,6 +173,7 @@ def main(argv=None) -> List[bm.Row]:
             rows += bm.predict_rows(plugin, ref, tests, **timing, device=device)
         if 'train' in wanted:
             rows += bm.train_rows(plugin, ref, train_batch, **timing, device=device)
+            rows += bm.train_bf16_rows(plugin, ref, train_batch, **timing, device=device)
         if 'breakdown' in wanted:
             rows += bm.train_breakdown_rows(plugin, ref, train_batch, **timing)
         if 'codec' in wanted:
