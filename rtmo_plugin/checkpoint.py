@@ -177,7 +177,12 @@ def check_resumable(checkpoint: dict, name: str) -> None:
 
 
 class CheckpointMismatchError(ValueError):
-    """A checkpoint's tensors do not fit the model built from the config."""
+    """A checkpoint's tensors do not fit the model built from the config. ``problem`` is the
+    message without the opt-in to load it partially (for callers that offer none)."""
+
+    def __init__(self, message: str, problem: str = '') -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 @dataclass
@@ -259,10 +264,10 @@ def check_checkpoint(model: nn.Module, checkpoint, partial: bool = False,
     if not mismatch:
         return mismatch
     if not partial:
-        raise CheckpointMismatchError(
-            f'{name} does not fit the model of the config: {mismatch.describe()}; '
-            f'{mismatch.likely_cause()}. To load only the matching tensors on purpose, '
-            f'pass {option}')
+        problem = (f'{name} does not fit the model of the config: {mismatch.describe()}; '
+                   f'{mismatch.likely_cause()}')
+        raise CheckpointMismatchError(f'{problem}. To load only the matching tensors on '
+                                      f'purpose, pass {option}', problem)
     print_log(f'partial load of {name}: {mismatch.loaded} tensors load, not loaded: '
               f'{mismatch.describe(limit=1000)}', logger='current', level=logging.WARNING)
     return mismatch

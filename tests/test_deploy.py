@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.structures import InstanceData
+from torch import nn
 
 from rtmo_ort import RTMO, to_input
 from rtmo_plugin.deploy.export import RTMOExportWrapper, build_model, export_onnx, grid_priors
@@ -548,3 +549,29 @@ def test_eval_json_output_is_checked_before_evaluating(tmp_path, capsys, monkeyp
             f'cannot write {bad} ({why}' in err[0], err
     cli.write_json(str(tmp_path / 'new' / 'sub' / 'r.json'), {'AP': 1.0})
     assert json.loads((tmp_path / 'new' / 'sub' / 'r.json').read_text()) == {'AP': 1.0}
+
+
+def test_a_checkpoint_that_does_not_fit_is_one_line_without_an_opt_in(model, tmp_path, capsys):
+    """The library's ``partial=True`` advice named an option the deploy commands do not have
+    (and a partly random model is nothing to deploy): the CLI names the keys and the cause."""
+    from rtmo_plugin.deploy.__main__ import main
+
+    state = {k: v[:14] if k.startswith('head.head_module.out_kpt_vis') else v
+             for k, v in model.state_dict().items()}
+    other = tmp_path / 'crowdpose.pth'
+    torch.save({'state_dict': state}, other)
+    assert main(['export', str(DEMO), str(other), '-o', str(tmp_path / 'x.onnx')]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f'error: {other} does not fit the model of the '
+                                               'config: ') and 'partial' not in err[0], err
+    assert 'likely a checkpoint of another keypoint set' in err[0]
+    assert not (tmp_path / 'x.onnx').exists()
+
+
+def test_export_refuses_a_model_without_an_rtmo_head(tmp_path):
+    """A top-down config (RTMPose) was told to pass --input-size, then failed in the trace."""
+    top_down = nn.Module()
+    top_down.head = nn.Identity()
+    with pytest.raises(ValueError, match='the model has a Identity head, not RTMOPoseHead'):
+        export_onnx(top_down, tmp_path / 'x.onnx', input_size=(192, 256))
+    assert list(tmp_path.iterdir()) == []

@@ -161,10 +161,15 @@ def main(argv=None) -> int:
     """Runs one command; a missing or bad file, a failed write or a refused value is one
     ``error:`` line and exit status 1."""
     args = parse_args(argv)
+    from ..checkpoint import CheckpointMismatchError
     from .export import ExportVerificationError
 
     try:
         run(args)
+    except CheckpointMismatchError as err:  # without the library's partial=True opt-in: a
+        # partly random model is nothing to deploy
+        print(f'error: {err.problem}', file=sys.stderr)
+        return 1
     except (OSError, ValueError, ExportVerificationError) as err:  # ValueError includes
         # rtmo_ort.ImageFileError and the checkpoint errors
         print(f'error: {err}', file=sys.stderr)

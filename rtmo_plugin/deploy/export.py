@@ -170,6 +170,16 @@ def build_model(config: Union[str, Path], checkpoint: Optional[Union[str, Path]]
     return build(config, checkpoint, seed).eval()
 
 
+def check_rtmo(model: nn.Module) -> None:
+    """Raises ``ValueError`` unless ``model`` has an RTMO head (the graph holds RTMO's
+    decoding, NMS and DCC: a top-down RTMPose/RTMW model has none of them)."""
+    head = getattr(model, 'head', None)
+    if not all(hasattr(head, name) for name in ('dcc', 'prior_generator')):
+        raise ValueError(f'the model has a {type(head).__name__} head, not RTMOPoseHead: '
+                         'this exporter writes RTMO graphs (one-stage, decoding and NMS '
+                         'inside); give an RTMO config, e.g. configs/rtmo/...')
+
+
 def input_size_of(model: nn.Module) -> Tuple[int, int]:
     """``(w, h)`` from the model's ``test_cfg.input_size``."""
     size = dict(model.test_cfg or {}).get('input_size')
@@ -194,6 +204,7 @@ def export_onnx(model: nn.Module, output: Union[str, Path],
         dynamo: use the ``torch.export``-based exporter instead of TorchScript
             tracing (4x slower to export, writes external weights; same outputs).
     """
+    check_rtmo(model)
     width, height = input_size or input_size_of(model)
     if width <= 0 or height <= 0 or width % 32 or height % 32:
         raise ValueError(f'input size {width}x{height} must be a positive multiple of 32 (the '
