@@ -11,7 +11,8 @@ and makes the exit status 1. Outputs are ``OUT_DIR/<stem>.jpg`` (videos ``<stem>
 inputs sharing a stem keep their suffix in the name (``a_jpg.jpg``, ``a_png.jpg``).
 Each output is written to a temporary name in OUT_DIR, read back (an image must decode, a
 video must have every frame) and only then renamed: a failed write is an error and leaves
-any earlier output of that name as it was.
+any earlier output of that name as it was. An output that would replace one of the inputs
+(``--out-dir`` the photos' own folder) is an error for that input.
 """
 from __future__ import annotations
 
@@ -246,8 +247,12 @@ def main(argv=None) -> int:
     for name, reason in failed:
         print(f'error: {name}: {reason}', file=sys.stderr, flush=True)
     total = len(files) + len(failed)
+    inputs = {path.resolve() for path in files}
     for path, name in zip(files, output_names(files)):
         try:
+            if (out_dir / name).resolve() in inputs:  # --out-dir . beside the photos
+                raise InputError(f'its drawing {out_dir / name} would replace an input file; '
+                                 'give another --out-dir')
             print(process(estimator, path, out_dir / name, args.kpt_thr), flush=True)
             continue
         except InputError as err:

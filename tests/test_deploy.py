@@ -575,3 +575,23 @@ def test_export_refuses_a_model_without_an_rtmo_head(tmp_path):
     with pytest.raises(ValueError, match='the model has a Identity head, not RTMOPoseHead'):
         export_onnx(top_down, tmp_path / 'x.onnx', input_size=(192, 256))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rtmo_ort_never_draws_over_its_inputs(onnx_file, images, tmp_path, capsys,
+                                              monkeypatch):
+    """``--out-dir`` the photos' own folder replaced each JPEG with its drawing (exit 0)."""
+    from rtmo_ort.__main__ import main
+
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    cv2.imwrite(str(photos / 'a.jpg'), images[0])
+    cv2.imwrite(str(photos / 'b.png'), images[1])
+    before = {p.name: p.read_bytes() for p in photos.iterdir()}
+    monkeypatch.chdir(photos)
+    code = main([str(onnx_file), 'a.jpg', 'b.png', '--out-dir', '.'])
+    err = capsys.readouterr().err
+    assert code == 1 and 'error: a.jpg: its drawing a.jpg would replace an input file; give ' \
+        'another --out-dir' in err and '1 of 2 inputs failed' in err, err
+    assert (photos / 'a.jpg').read_bytes() == before['a.jpg']  # untouched
+    assert (photos / 'b.png').read_bytes() == before['b.png']
+    assert cv2.imread(str(photos / 'b.jpg')).shape == images[1].shape  # b.png's drawing
