@@ -595,3 +595,19 @@ def test_rtmo_ort_never_draws_over_its_inputs(onnx_file, images, tmp_path, capsy
     assert (photos / 'a.jpg').read_bytes() == before['a.jpg']  # untouched
     assert (photos / 'b.png').read_bytes() == before['b.png']
     assert cv2.imread(str(photos / 'b.jpg')).shape == images[1].shape  # b.png's drawing
+
+
+def test_export_never_writes_over_its_checkpoint(tmp_path, capsys, monkeypatch):
+    """``-o`` given the checkpoint (a slip of the shell history) replaced it with the graph."""
+    from rtmo_plugin.deploy import export
+    from rtmo_plugin.deploy.__main__ import main
+
+    monkeypatch.setattr(export, 'build_model', lambda *a, **k: pytest.fail('built a model'))
+    checkpoint = tmp_path / 'epoch_44.pth'
+    checkpoint.write_bytes(b'weights')
+    monkeypatch.chdir(tmp_path)
+    assert main(['export', str(DEMO), 'epoch_44.pth', '-o', str(checkpoint)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f'error: -o {checkpoint} is the input file epoch_44.pth: writing the graph there '
+        'would replace it; give another -o')
+    assert checkpoint.read_bytes() == b'weights'

@@ -110,6 +110,16 @@ def write_json(path: str, data) -> None:
             os.unlink(name)
 
 
+def refuse_overwriting_inputs(output: str, *inputs) -> None:
+    """``ValueError`` when ``output`` names one of the command's own input files (``-o`` given
+    the checkpoint: the graph would replace it)."""
+    for name in inputs:
+        if name and Path(output).exists() and Path(name).exists() and \
+                os.path.samefile(output, name):
+            raise ValueError(f'-o {output} is the input file {name}: writing the graph there '
+                             'would replace it; give another -o')
+
+
 def prepare_output(path: str) -> None:
     """Makes the folder of an output file; refuses a folder as the file. Run before the work
     so that a bad output path fails first, not after minutes of evaluation."""
@@ -126,6 +136,8 @@ def run(args: argparse.Namespace) -> None:
     if args.command == 'export':
         from .export import build_model, export_onnx
         from .fuse import fuse_for_deploy
+
+        refuse_overwriting_inputs(args.output, args.config, args.checkpoint)
 
         model = build_model(args.config, args.checkpoint)
         if args.fuse:
