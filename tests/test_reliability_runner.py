@@ -252,3 +252,15 @@ def test_the_lock_module_imports_alone():
     assert spec is not None
     source = LOCK_MODULE.read_text()
     assert 'import torch' not in source and 'mmengine' not in source
+
+
+def test_a_work_dir_that_cannot_be_made_is_one_line(tiny_config_file, tmp_path):
+    """--work-dir naming a file, or a folder under a file: FileExistsError /
+    NotADirectoryError tracebacks from the lock before; one line naming the work dir now."""
+    a_file = tmp_path / 'photo.jpg'
+    a_file.write_bytes(b'not a folder')
+    for work_dir, what in ((a_file, 'is a file'), (a_file / 'sub', 'Not a directory')):
+        message = tool_error('train', [tiny_config_file, '--work-dir', work_dir])
+        assert message == (f'error: work dir {work_dir} cannot be used ({what}); give another '
+                           '--work-dir (a folder, made if missing)')
+    assert a_file.read_bytes() == b'not a folder'

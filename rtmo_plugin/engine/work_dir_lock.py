@@ -44,7 +44,13 @@ _RANK_VARIABLES = {'pytorch': 'RANK', 'slurm': 'SLURM_PROCID', 'mpi': 'OMPI_COMM
 
 
 class WorkDirInUseError(RuntimeError):
-    """Another live training holds the work dir."""
+    """Another live training holds the work dir (or, as :class:`WorkDirUnusableError`, no
+    training can use it)."""
+
+
+class WorkDirUnusableError(WorkDirInUseError):
+    """The work dir cannot be made or locked: a file of that name, a file above it, no
+    permission. A subclass so that what reports one reports the other alike."""
 
 
 def global_rank(launcher: str = 'none') -> int:
@@ -126,8 +132,14 @@ def _flock(fd: int) -> Optional[bool]:
 def acquire(work_dir) -> WorkDirLock:
     """Locks ``work_dir`` (created if needed) or raises :class:`WorkDirInUseError`."""
     work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
     path = work_dir / LOCK_NAME
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as err:
+        what = 'is a file' if work_dir.is_file() else (err.strerror or str(err))
+        raise WorkDirUnusableError(f'work dir {work_dir} cannot be used ({what}); give '
+                                   'another --work-dir (a folder, made if missing)') from None
     inherited = os.environ.get(ENV)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
