@@ -264,3 +264,15 @@ def test_a_work_dir_that_cannot_be_made_is_one_line(tiny_config_file, tmp_path):
         assert message == (f'error: work dir {work_dir} cannot be used ({what}); give another '
                            '--work-dir (a folder, made if missing)')
     assert a_file.read_bytes() == b'not a folder'
+
+
+def test_test_tool_names_a_work_dir_that_cannot_be_made(tiny_config_file, tmp_path):
+    """tools/test.py --work-dir naming a file: mmengine's FileExistsError traceback before."""
+    a_file = tmp_path / 'photo.jpg'
+    a_file.write_bytes(b'not a folder')
+    checkpoint = tmp_path / 'model.pth'
+    torch.save({'state_dict': build_model(Config.fromfile(str(tiny_config_file))).state_dict()},
+               checkpoint)
+    message = tool_error('test', [tiny_config_file, checkpoint, '--work-dir', a_file])
+    assert message == (f'error: work dir {a_file} cannot be used (is a file); give another '
+                       '--work-dir (a folder, made if missing)')

@@ -55,8 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     """The config with the command line applied; raises :class:`SettingsError` for unknown
-    top-level ``--cfg-options`` keys or a test batch size below 1, :class:`CheckpointFileError`
-    for a checkpoint argument that is not a checkpoint."""
+    top-level ``--cfg-options`` keys, a test batch size below 1 or a work dir that cannot be
+    made, :class:`CheckpointFileError` for a checkpoint argument that is not a checkpoint."""
     cfg = Config.fromfile(args.config)
     check_cfg_options(cfg, args.cfg_options)
     cfg.merge_from_dict(args.cfg_options)
@@ -66,6 +66,12 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or str(
         Path('work_dirs') / Path(args.config).stem)
+    try:
+        Path(cfg.work_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        what = 'is a file' if Path(cfg.work_dir).is_file() else (err.strerror or str(err))
+        raise SettingsError(f'work dir {cfg.work_dir} cannot be used ({what}); give another '
+                            '--work-dir (a folder, made if missing)') from None
     return cfg
 
 
