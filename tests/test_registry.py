@@ -27,7 +27,10 @@ PLUGIN_NAMES = {('KEYPOINT_CODECS', 'BoxSimCCLabel'), ('MODELS', 'RTMOPoseHead')
                 # reliability (docs/reliability.md)
                 ('OPTIM_WRAPPERS', 'FiniteOptimWrapper'),
                 ('OPTIM_WRAPPERS', 'FiniteAmpOptimWrapper'),
+                ('OPTIM_WRAPPERS', 'FiniteBf16OptimWrapper'),
+                ('OPTIM_WRAPPERS', 'Bf16OptimWrapper'),
                 ('HOOKS', 'NonFiniteLossHook'), ('HOOKS', 'RandomStateHook'),
+                ('HOOKS', 'ResumeCheckHook'),
                 ('HOOKS', 'DataCheckHook'), ('HOOKS', 'InputSizeCheckHook'),
                 # fine-tuning onto another keypoint set (docs/configs.md)
                 ('HOOKS', 'KeypointFinetuneHook'),

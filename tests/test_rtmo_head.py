@@ -97,6 +97,18 @@ def test_loss_backpropagates_to_every_branch():
     assert losses['num_samples'] >= 1
 
 
+def test_loss_is_fp32_under_autocast():
+    """``--amp`` trains under bf16 autocast: the head's losses stay those of fp32."""
+    head = tiny_head().train()
+    batch = [sample(PEOPLE), sample(PEOPLE[:1])]
+    expected = head.loss(feats(), batch)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = head.loss(feats(), batch)
+    for name, value in expected.items():
+        assert losses[name].dtype == value.dtype, name
+        torch.testing.assert_close(losses[name], value, rtol=1e-5, atol=1e-6, msg=name)
+
+
 def test_images_without_people():
     head = tiny_head().train()
     losses = head.loss(feats(), [sample(), sample()])
