@@ -29,6 +29,7 @@ default_hooks = dict(
 optim_wrapper = dict(
     # mmengine's OptimWrapper that skips steps with a NaN/inf loss or gradient (weights
     # untouched) and stops after max_consecutive_bad_steps in a row; --amp: FiniteAmpOptimWrapper
+    # (GPU) or FiniteBf16OptimWrapper (CPU, bf16 autocast)
     type='FiniteOptimWrapper',
     max_consecutive_bad_steps=5,
     constructor='ForceDefaultOptimWrapperConstructor',
