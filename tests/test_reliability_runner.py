@@ -22,6 +22,7 @@ from rtmo_plugin.checkpoint import (
     check_resumable,
     load_checkpoint_file,
 )
+from rtmo_plugin.data_checks import DataCheckError
 from rtmo_plugin.engine.run_settings import SettingsError, check_cfg_options, check_run_settings
 from rtmo_plugin.engine.work_dir_lock import (
     ENV,
@@ -276,3 +277,27 @@ def test_test_tool_names_a_work_dir_that_cannot_be_made(tiny_config_file, tmp_pa
     message = tool_error('test', [tiny_config_file, checkpoint, '--work-dir', a_file])
     assert message == (f'error: work dir {a_file} cannot be used (is a file); give another '
                        '--work-dir (a folder, made if missing)')
+
+
+@pytest.mark.slow
+def test_train_names_a_load_from_of_another_model_size_in_one_line(tiny_config_file, tmp_path):
+    """KeypointFinetuneHook refuses it inside runner.train(): one line, not a traceback."""
+    state = dict(build_model(load_config(DEMO_CONFIG), seed=0).state_dict())
+    key = next(k for k in state if k.startswith('backbone') and state[k].ndim == 4)
+    state[key] = torch.zeros(state[key].shape[0] * 2, *state[key].shape[1:])
+    ckpt = tmp_path / 'other_size.pth'
+    torch.save({'state_dict': state, 'meta': {}}, ckpt)
+    message = tool_error('train', [tiny_config_file, '--cfg-options', f'load_from={ckpt}'])
+    assert key in message and str(ckpt) in message
+
+
+@pytest.mark.slow
+def test_train_names_an_annotation_file_that_is_not_a_coco_object(tmp_path):
+    """xtcocotools asserts that the file holds a dict (a bare AssertionError)."""
+    write_tiny_set(tmp_path / 'data')
+    bad = tmp_path / 'data' / 'annotations' / 'list.json'
+    bad.write_text('[]')
+    path = tmp_path / 'list.py'
+    Config(tiny_cfg(tmp_path / 'data', tmp_path / 'work', ann_file=bad).to_dict()).dump(str(path))
+    with pytest.raises(DataCheckError, match=str(bad)):
+        load_tool('train').main([str(path)])

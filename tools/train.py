@@ -25,7 +25,11 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
-from rtmo_plugin.checkpoint import CheckpointFileError, check_checkpoint_file
+from rtmo_plugin.checkpoint import (
+    CheckpointFileError,
+    CheckpointMismatchError,
+    check_checkpoint_file,
+)
 from rtmo_plugin.data_checks import DataCheckError, explain_dataset_failure, explain_empty_dataset
 from rtmo_plugin.engine.amp import accelerator_available, amp_wrapper_type
 from rtmo_plugin.engine.run_settings import SettingsError, check_cfg_options, check_run_settings
@@ -33,7 +37,8 @@ from rtmo_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock
 from rtmo_plugin.launch import prepare_cpu_processes
 
 # errors whose message says everything: printed as one line, no traceback
-USER_ERRORS = (CheckpointFileError, SettingsError, WorkDirInUseError)
+# (CheckpointMismatchError: a load_from that does not fit, named by KeypointFinetuneHook)
+USER_ERRORS = (CheckpointFileError, CheckpointMismatchError, SettingsError, WorkDirInUseError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -120,7 +125,8 @@ def main(argv=None) -> None:
         dataset = cfg.train_dataloader.dataset
         ann_file = os.path.join(dataset.get('data_root', ''), dataset.get('ann_file', '?'))
         raise DataCheckError(explain_empty_dataset(ann_file)) from err
-    except (KeyError, TypeError, IndexError) as err:
+    except (KeyError, TypeError, IndexError, AssertionError) as err:
+        # (xtcocotools asserts that the file holds a dict)
         raise_data_problems(cfg, err)
         raise
 
