@@ -79,6 +79,18 @@ def test_non_finite_loss_leaves_the_weights_unchanged():
         assert torch.equal(value, before[key]), key
 
 
+def test_amp_wrappers_are_found_in_the_projects_scope():
+    """``tools/train.py --amp`` swaps in the AMP twin (GPU) or bf16 autocast (CPU): mmdet's
+    scope must find both; the CPU one builds and trains here."""
+    from mmdet.registry import OPTIM_WRAPPERS
+    assert OPTIM_WRAPPERS.get('FiniteAmpOptimWrapper') is not None
+    cfg = Config.fromfile(str(PROJECT / 'configs' / TINY))
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    built = build_optim_wrapper(model, dict(cfg.optim_wrapper, type='FiniteBf16OptimWrapper'))
+    assert type(built).__name__ == 'FiniteBf16OptimWrapper'
+
+
 def test_annotation_without_segmentation_is_named_before_training(data):
     victim = data.coco['annotations'][1]
     data.edit(lambda coco: coco['annotations'][1].pop('segmentation'))

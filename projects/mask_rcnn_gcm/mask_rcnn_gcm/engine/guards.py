@@ -25,9 +25,12 @@ from mmengine.runner import BaseLoop
 
 from rtmo_plugin.checkpoint import check_checkpoint
 from rtmo_plugin.data_checks import DataCheckError, image_problem
+from rtmo_plugin.engine.amp import Bf16OptimWrapper, FiniteBf16OptimWrapper
 from rtmo_plugin.engine.finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossHook
 
-for _cls in (FiniteOptimWrapper, FiniteAmpOptimWrapper):
+# (--amp: the AMP twin on a GPU, bf16 autocast on a CPU)
+for _cls in (FiniteOptimWrapper, FiniteAmpOptimWrapper, FiniteBf16OptimWrapper,
+             Bf16OptimWrapper):
     if OPTIM_WRAPPERS.get(_cls.__name__) is not _cls:
         OPTIM_WRAPPERS.register_module(module=_cls)
 if HOOKS.get(NonFiniteLossHook.__name__) is not NonFiniteLossHook:
