@@ -46,12 +46,18 @@ def plugin_config_dir() -> Path:
 
 
 def load_config(path: PathLike):
-    """``Config.fromfile``; relative paths are taken from the repository root."""
+    """``Config.fromfile``; a relative path is taken from the working directory, else from
+    the repository root (``configs/...`` works from anywhere)."""
     from mmengine.config import Config
 
     import rtmo_plugin  # noqa: F401  (the rtmo_plugin:: scope of inherited configs)
-    path = Path(path)
-    return Config.fromfile(str(path if path.is_absolute() else REPO / path))
+    given = Path(path)
+    places = [given] if given.is_absolute() else [Path.cwd() / given, REPO / given]
+    found = next((p for p in places if p.is_file()), None)
+    if found is None:
+        raise FileNotFoundError(f'config {path} not found (looked for '
+                                + ' and '.join(str(p) for p in places) + ')')
+    return Config.fromfile(str(found))
 
 
 def size_configs(size: str) -> Tuple[Path, Path]:

@@ -301,3 +301,18 @@ def test_train_names_an_annotation_file_that_is_not_a_coco_object(tmp_path):
     Config(tiny_cfg(tmp_path / 'data', tmp_path / 'work', ann_file=bad).to_dict()).dump(str(path))
     with pytest.raises(DataCheckError, match=str(bad)):
         load_tool('train').main([str(path)])
+
+
+def test_configs_are_found_from_the_working_directory_then_the_repository(tmp_path,
+                                                                           monkeypatch):
+    """The deploy CLI and the tools take a user's relative config path from where they run;
+    a missing one is named as given, with both places looked at."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'mine.py').write_text('answer = 42\n')
+    assert load_config('mine.py').answer == 42
+    assert load_config('configs/demo/rtmo-demo_synthetic-128x128.py').model.type == \
+        'BottomupPoseEstimator'
+    with pytest.raises(FileNotFoundError) as err:
+        load_config('nope.py')
+    assert str(err.value).startswith('config nope.py not found (looked for '
+                                     f"{tmp_path / 'nope.py'} and {REPO / 'nope.py'})")
