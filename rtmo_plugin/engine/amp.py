@@ -4,8 +4,9 @@ mmengine's ``AmpOptimWrapper`` refuses a CPU (``AmpOptimizerWrapper is only avai
 training on gpu, npu, mlu or musa``), yet CPUs with AVX512-BF16 or AMX run bf16
 convolutions and matmuls at about twice their fp32 speed. The wrappers here enter
 ``torch.autocast(<the model's device type>, dtype=torch.bfloat16)`` around the forward pass
-and the losses; bf16 has fp32's exponent range, so no loss scaling (no ``GradScaler``) is
-needed, and the weights, gradients and optimiser state stay fp32.
+and the losses (``RTMOPoseHead`` computes its decoding and losses in fp32 inside it); bf16
+has fp32's exponent range, so no loss scaling (no ``GradScaler``) is needed, and the
+weights, gradients and optimiser state stay fp32.
 
 Where the model's device has no bf16 hardware (a CPU without AVX512-BF16 or AMX, a CUDA
 device before Ampere) they log once that the run trains in fp32, and train in fp32: bf16
