@@ -21,7 +21,7 @@ from mmengine.runner import Runner
 from rtmo_plugin import demo_runner as dr
 from rtmo_plugin.builders import load_config
 from rtmo_plugin.checkpoint import CheckpointMismatchError
-from rtmo_plugin.engine.finetune import module_groups, sort_state_dict
+from rtmo_plugin.engine.finetune import head_keypoints, module_groups, sort_state_dict
 from tiny_runs import _convert, tiny_config
 
 DEMO_CONFIG = 'configs/demo/rtmo-demo_synthetic-128x128.py'
@@ -162,6 +162,26 @@ def test_sorting_finds_keypoint_scaled_tensors_and_refuses_other_mismatches():
 
 
 @pytest.mark.slow
+def test_the_keypoint_count_is_read_from_rtmo_and_top_down_heads():
+    """RTMO names it num_keypoints, MMPose's RegressionHead num_joints, RTMCCHead and the
+    heatmap heads out_channels; a head with none is refused with the key to turn it off."""
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+
+    init_default_scope('mmpose')
+    regression = MODELS.build(dict(type='RegressionHead', in_channels=8, num_joints=29))
+    rtmcc = MODELS.build(dict(
+        type='RTMCCHead', in_channels=8, out_channels=14, input_size=(64, 64),
+        in_featuremap_size=(2, 2), simcc_split_ratio=2.0, final_layer_kernel_size=1,
+        gau_cfg=dict(hidden_dims=16, s=8, expansion_factor=2, dropout_rate=0.0,
+                     drop_path=0.0, act_fn='SiLU', use_rel_bias=False, pos_enc=False),
+        decoder=dict(type='SimCCLabel', input_size=(64, 64), sigma=(4.9, 5.66),
+                     simcc_split_ratio=2.0)))
+    assert (head_keypoints(regression), head_keypoints(rtmcc)) == (29, 14)
+    with pytest.raises(AttributeError, match='keypoint_finetune=None'):
+        head_keypoints(torch.nn.Linear(2, 2))
+
+
 def test_loaded_tensors_equal_the_checkpoint(experiment):
     start, ckpt = experiment.finetuned.start, experiment.ckpt_state
     loaded = set(start) - KEYPOINT_SPECIFIC

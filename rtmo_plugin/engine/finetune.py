@@ -29,6 +29,7 @@ mmengine (a resumed checkpoint is the run's own; ``tools/test.py`` checks its ch
 from __future__ import annotations
 
 import logging
+import numbers
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -134,6 +135,18 @@ def describe(transfer: KeypointTransfer, name: str) -> str:
     return '\n'.join(lines)
 
 
+def head_keypoints(head) -> int:
+    """The keypoint count of a pose head: ``num_keypoints`` (RTMO, RTMW3D), ``num_joints``
+    (MMPose's ``RegressionHead``) or ``out_channels`` (``RTMCCHead``, heatmap heads)."""
+    for name in ('num_keypoints', 'num_joints', 'out_channels'):
+        count = getattr(head, name, None)
+        if isinstance(count, numbers.Integral):
+            return int(count)
+    raise AttributeError(f'KeypointFinetuneHook: {type(head).__name__} names its keypoint '
+                         'count by none of num_keypoints, num_joints, out_channels; set '
+                         'default_hooks.keypoint_finetune=None for this head')
+
+
 @HOOKS.register_module()
 class KeypointFinetuneHook(Hook):
     """Fine-tunes from a checkpoint of another keypoint set (``load_from``), listing what
@@ -157,7 +170,7 @@ class KeypointFinetuneHook(Hook):
         meta_k = (checkpoint.get('meta') or {}).get('dataset_meta', {}) or {}
         transfer = sort_state_dict(
             own, {key: state_dict[k] for key, k in spelled.items()},
-            model.head.num_keypoints, meta_k.get('num_keypoints'))
+            head_keypoints(model.head), meta_k.get('num_keypoints'))
         name = runner._load_from
         if transfer.other_shapes or not transfer.loaded:
             raise CheckpointMismatchError(_refusal(transfer, name))

@@ -1,12 +1,9 @@
-"""The seed's two-phase schedule (a frozen ImageNet backbone first, then fine-tuning), and the
-plugin's checked ``load_from`` for MMPose's top-down heads."""
+"""The seed's two-phase schedule: a frozen ImageNet backbone first, then fine-tuning."""
 from __future__ import annotations
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
-
-from rtmo_plugin.engine.finetune import KeypointFinetuneHook
 
 
 @HOOKS.register_module()
@@ -43,22 +40,3 @@ class BackboneUnfreezeHook(Hook):
         backbone.train()
         runner.logger.info(f'BackboneUnfreezeHook: backbone trainable from epoch '
                            f'{runner.epoch + 1}')
-
-
-@HOOKS.register_module()
-class TopdownKeypointFinetuneHook(KeypointFinetuneHook):
-    """The plugin's :class:`~rtmo_plugin.engine.finetune.KeypointFinetuneHook` (``load_from``:
-    tensors of another keypoint set re-initialised and listed, any other mismatch an error)
-    for heads that name their keypoint count ``num_joints`` (MMPose's ``RegressionHead``) or
-    ``out_channels`` (``RTMCCHead``) rather than ``num_keypoints``."""
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        head = model.head
-        if not hasattr(head, 'num_keypoints'):
-            count = getattr(head, 'num_joints', None) or getattr(head, 'out_channels', None)
-            if count is None:
-                raise AttributeError(f'TopdownKeypointFinetuneHook: {type(head).__name__} has '
-                                     'none of num_keypoints, num_joints, out_channels')
-            head.num_keypoints = int(count)
-        super().after_load_checkpoint(runner, checkpoint)

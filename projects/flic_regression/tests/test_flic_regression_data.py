@@ -11,7 +11,6 @@ from projects.flic_regression.flic_regression import data, flic_format, slots
 
 REGISTERED = [('DATASETS', 'FLICDataset'), ('METRICS', 'FLICTorsoPCK'),
               ('MODELS', 'SigmoidDenseRegressionHead'), ('HOOKS', 'BackboneUnfreezeHook'),
-              ('HOOKS', 'TopdownKeypointFinetuneHook'),
               ('TRANSFORMS', 'TopdownRandomShear'), ('TRANSFORMS', 'RandomBrightnessScale'),
               ('TRANSFORMS', 'RandomChannelShift')]
 MMPOSE = dict(DATASETS=DATASETS, METRICS=METRICS, MODELS=MODELS, HOOKS=HOOKS,

@@ -40,7 +40,7 @@ def test_configs_carry_the_guards(path):
     assert cfg.optim_wrapper.type == 'FiniteOptimWrapper'
     assert cfg.default_hooks.non_finite.type == 'NonFiniteLossHook'
     assert cfg.default_hooks.data_check.type == 'DataCheckHook'
-    assert cfg.default_hooks.keypoint_finetune.type == 'TopdownKeypointFinetuneHook'
+    assert cfg.default_hooks.keypoint_finetune.type == 'KeypointFinetuneHook'
 
 
 def test_inf_coordinate_is_unlabelled_and_training_stays_finite(tmp_path):

@@ -11,4 +11,4 @@
 flic_guard_hooks = dict(
     non_finite=dict(type='NonFiniteLossHook'),
     data_check=dict(type='DataCheckHook', skip_bad_images=False),
-    keypoint_finetune=dict(type='TopdownKeypointFinetuneHook'))
+    keypoint_finetune=dict(type='KeypointFinetuneHook'))
