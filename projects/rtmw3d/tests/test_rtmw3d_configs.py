@@ -124,11 +124,9 @@ def test_stage1_distills_features_and_logits(tmp_path):
     assert 'coco-wholebody/AP' in metrics
 
 
-@pytest.mark.slow
-def test_stage2_trains_the_head_only(tmp_path):
-    cfg = distill_config('s2_dis_rtmw-m_to_m_boxsimcc_cocktail14-256x192.py',
-                         wholebody_2d(tmp_path / 'data'), tmp_path)
-    runner = Runner.from_cfg(cfg)
+def train_stage2_checking_head_only(runner) -> None:
+    """Trains a stage-2 distillation runner: the student's backbone gets no gradient and
+    stays as it was, its head changes."""
     student = runner.model.student
     backbone_before = [p.clone() for p in student.backbone.parameters()]
     head_before = [p.clone() for p in student.head.parameters()]
@@ -136,6 +134,14 @@ def test_stage2_trains_the_head_only(tmp_path):
     assert all(p.grad is None or not p.grad.any() for p in student.backbone.parameters())
     assert all(torch.equal(a, b) for a, b in zip(backbone_before, student.backbone.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(head_before, student.head.parameters()))
+
+
+@pytest.mark.slow
+def test_stage2_trains_the_head_only(tmp_path):
+    cfg = distill_config('s2_dis_rtmw-m_to_m_boxsimcc_cocktail14-256x192.py',
+                         wholebody_2d(tmp_path / 'data'), tmp_path)
+    runner = Runner.from_cfg(cfg)
+    train_stage2_checking_head_only(runner)
     losses = runner.message_hub.log_scalars  # two_dis: the teacher's logits only, as upstream
     assert 'train/loss_logit' in losses and 'train/loss_kpt' not in losses
     metrics = runner.test()
