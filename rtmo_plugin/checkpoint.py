@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .utils import unwrap
+
 
 def _numpy_globals() -> List[object]:
     from numpy.core.multiarray import _reconstruct, scalar
@@ -228,7 +230,6 @@ class StateDictMismatch:
 
 
 def _model_state(model: nn.Module) -> dict:
-    from .builders import unwrap
     return unwrap(model).state_dict()
 
 

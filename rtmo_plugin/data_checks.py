@@ -44,7 +44,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
-from .metainfo import _leaf_datasets
+from .utils import leaf_datasets, unwrap
 
 # per-image keys of a bottom-up data info; every other array/list holds one row per person
 _IMAGE_KEYS = {'img_id', 'img_path', 'invalid_segs', 'sample_idx', 'img_shape', 'ori_shape'}
@@ -549,7 +549,7 @@ class DataCheckHook(Hook):
         self.scan_ann_file = scan_ann_file
 
     def before_train(self, runner) -> None:
-        for leaf in _leaf_datasets(runner.train_dataloader.dataset):
+        for leaf in leaf_datasets(runner.train_dataloader.dataset):
             report = self.check_train_dataset(leaf, 'train_dataloader.dataset')
             runner.logger.info(report.summary())
         if runner.val_loop is not None:
@@ -594,7 +594,7 @@ class DataCheckHook(Hook):
         return report
 
     def _check_files(self, dataset, key: str) -> None:
-        for leaf in _leaf_datasets(dataset):
+        for leaf in leaf_datasets(dataset):
             name = f"{key} ({getattr(leaf, 'ann_file', '?')})"
             problems, dims = scan_images(raw_data_infos(leaf)) if self.scan_images else ({}, {})
             self._check_ann_file(leaf, name, dims)
@@ -661,7 +661,6 @@ class InputSizeCheckHook(Hook):
 
     @staticmethod
     def _check(runner, **kwargs) -> None:
-        from .builders import unwrap
         model = unwrap(runner.model)
         strides = getattr(getattr(getattr(model, 'head', None), 'prior_generator', None),
                           'strides', None)

@@ -17,12 +17,11 @@ from __future__ import annotations
 from typing import Optional, Tuple, Union
 
 import numpy as np
-from mmengine.dataset import ConcatDataset, RepeatDataset
 from mmengine.hooks import Hook
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import HOOKS
 
-from .builders import unwrap
+from .utils import leaf_datasets, unwrap
 
 MetainfoSpec = Union[str, dict]
 # PoseOKS falls back to COCO's file when given none, OKSLoss to no sigmas at all
@@ -97,17 +96,6 @@ def head_keypoint_setup(num_keypoints: Optional[int], metainfo: Optional[Metainf
     return num_keypoints, assigner, loss_oks
 
 
-def _leaf_datasets(dataset) -> list:
-    """The datasets holding annotations inside Concat/Repeat/Combined wrappers."""
-    if isinstance(dataset, ConcatDataset):
-        return [leaf for d in dataset.datasets for leaf in _leaf_datasets(d)]
-    if isinstance(dataset, RepeatDataset):
-        return _leaf_datasets(dataset.dataset)
-    if hasattr(dataset, 'datasets'):  # MMPose's CombinedDataset
-        return [leaf for d in dataset.datasets for leaf in _leaf_datasets(d)]
-    return [dataset]
-
-
 def _annotation_keypoints(dataset) -> Optional[int]:
     """Keypoints per person in the first annotated sample (None if there is none)."""
     if hasattr(dataset, 'full_init'):
@@ -151,7 +139,7 @@ def check_dataset(dataset, head, key: str) -> None:
             f"the OKS sigmas of model.head (assigner.oks_calculator) differ from {key}'s "
             f"metainfo (dataset_name '{name}'); set model.head.metainfo to the dataset's "
             'metainfo file')
-    for leaf in _leaf_datasets(dataset):
+    for leaf in leaf_datasets(dataset):
         leaf_count = leaf.metainfo.get('num_keypoints')
         found = _annotation_keypoints(leaf)
         where = f"{key} ({getattr(leaf, 'ann_file', '?')})"

@@ -1,16 +1,10 @@
-"""Test shorthands over :mod:`rtmo_plugin.builders` (models without downloads, real batches)
-and the scripts under tools/."""
+"""Test shorthands over :mod:`rtmo_plugin.build` and :mod:`rtmo_plugin.lab.builders` (models
+without downloads, real batches) and the scripts under tools/."""
 import importlib.util
 from pathlib import Path
 
-from rtmo_plugin.builders import (  # noqa: F401  (re-exported for the tests)
-    REPO,
-    build_model,
-    coco_batch,
-    load_config,
-    train_pipeline,
-    val_pipeline,
-)
+from rtmo_plugin.build import REPO, build_model, load_config  # noqa: F401  (re-exported)
+from rtmo_plugin.lab.builders import coco_batch, train_pipeline, val_pipeline  # noqa: F401
 
 
 def real_batch(coco_dir: Path, input_size=(320, 320), num_images=2, heatmap_mask=True):

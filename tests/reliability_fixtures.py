@@ -7,7 +7,7 @@ from typing import Callable, Optional
 
 from mmengine.config import Config
 
-from rtmo_plugin.builders import load_config
+from rtmo_plugin.build import load_config
 from rtmo_plugin.synthetic import write_split
 from tiny_runs import tiny_config
 

@@ -2,7 +2,7 @@
 import pytest
 
 from helpers import load_tool
-from rtmo_plugin.benchmark import conv_gflop, time_in_turns
+from rtmo_plugin.lab.benchmark import conv_gflop, time_in_turns
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from helpers import load_tool
-from rtmo_plugin import benchmark as bm
+from rtmo_plugin.lab import benchmark as bm
 
 
 @pytest.fixture(scope='module')
@@ -92,7 +92,7 @@ def test_gpu_deploy_rows_say_why_a_path_is_not_timed(benchmark, coco_mini, monke
     timed on the model's device and the ONNX row names what is missing."""
     import onnxruntime
 
-    from rtmo_plugin.builders import build_model
+    from rtmo_plugin.build import build_model
 
     monkeypatch.setattr(onnxruntime, 'get_available_providers', lambda: ['CPUExecutionProvider'])
     plugin = build_model('configs/demo/rtmo-demo_synthetic-128x128.py')

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from helpers import load_config
-from rtmo_plugin.builders import mmpose_configs
+from rtmo_plugin.lab.builders import mmpose_configs
 from tiny_runs import RUNNER_KEYS
 
 # plugin config -> MMPose's config of the same model (under mmpose/.mim/configs)

@@ -4,7 +4,7 @@ import json
 from mmengine.config import Config
 
 from helpers import REPO, load_tool
-from rtmo_plugin import demo_runner as dr
+from rtmo_plugin.lab import demo_runner as dr
 
 
 def test_synthetic_coco_writes_each_split_once(tmp_path):

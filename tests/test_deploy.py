@@ -228,7 +228,7 @@ def test_static_int8_quantises_features_and_keeps_the_head_float(onnx_file, imag
 def test_keypoint_ap_is_one_for_the_ground_truth(coco_mini, model):
     import json
 
-    from rtmo_plugin.deploy.evaluate import keypoint_ap, keypoint_sigmas
+    from rtmo_plugin.lab.deploy_eval import keypoint_ap, keypoint_sigmas
 
     ann_file = coco_mini / 'person_keypoints.json'
     people = [a for a in json.loads(ann_file.read_text())['annotations']
@@ -313,8 +313,9 @@ def test_a_complete_export_replaces_the_old_file(onnx_file):
     (['export', str(DEMO), '--opset', '99'], '--opset'),
 ])
 def test_deploy_refuses_bad_values_before_building(args, flag, monkeypatch, capsys):
-    from rtmo_plugin.deploy import bench, export
+    from rtmo_plugin.deploy import export
     from rtmo_plugin.deploy.__main__ import main
+    from rtmo_plugin.lab import deploy_bench as bench
 
     def no_build(*args, **kwargs):
         raise AssertionError('a model was built for a refused value')
@@ -341,7 +342,7 @@ def test_deploy_errors_are_one_line(images, tmp_path, capsys):
 
 def test_library_refuses_bad_thresholds_and_repeats(model, onnx_file, tmp_path):
     from rtmo_ort import postprocess
-    from rtmo_plugin.deploy.bench import latency_rows
+    from rtmo_plugin.lab.deploy_bench import latency_rows
 
     with pytest.raises(ValueError, match='score_thr=2.0 must be in'):
         RTMOExportWrapper(model, score_thr=2.0)
@@ -521,8 +522,8 @@ def test_rtmo_ort_on_a_full_disk_fails_and_keeps_the_old_outputs(onnx_file, tmp_
 ])
 def test_eval_names_a_bad_annotation_file(tmp_path, capsys, monkeypatch, content, why):
     """Before: the JSON error without the file, or a KeyError / TypeError traceback."""
-    from rtmo_plugin.deploy import evaluate
     from rtmo_plugin.deploy.__main__ import main
+    from rtmo_plugin.lab import deploy_eval as evaluate
 
     monkeypatch.setattr(evaluate, 'build_model', lambda *a, **k: pytest.fail('built a model'))
     ann_file = tmp_path / 'annotations' / 'person_keypoints_val.json'
@@ -538,7 +539,7 @@ def test_eval_json_output_is_checked_before_evaluating(tmp_path, capsys, monkeyp
     evaluation, naming the path given; a missing folder is made."""
     from rtmo_plugin.deploy import __main__ as cli
 
-    monkeypatch.setattr('rtmo_plugin.deploy.evaluate.evaluate_paths',
+    monkeypatch.setattr('rtmo_plugin.lab.deploy_eval.evaluate_paths',
                         lambda *a, **k: pytest.fail('evaluated before checking --json'))
     (tmp_path / 'a_file').write_text('x')
     for bad, why in ((tmp_path, 'Is a directory'), (tmp_path / 'a_file' / 'r.json', '')):

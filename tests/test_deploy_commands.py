@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from rtmo_plugin.builders import build_model
+from rtmo_plugin.build import build_model
 from rtmo_plugin.synthetic import write_split
 
 REPO = Path(__file__).resolve().parents[1]

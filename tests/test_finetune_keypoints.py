@@ -18,10 +18,10 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from rtmo_plugin import demo_runner as dr
-from rtmo_plugin.builders import load_config
+from rtmo_plugin.build import load_config
 from rtmo_plugin.checkpoint import CheckpointMismatchError
 from rtmo_plugin.engine.finetune import head_keypoints, module_groups, sort_state_dict
+from rtmo_plugin.lab import demo_runner as dr
 from tiny_runs import _convert, tiny_config
 
 DEMO_CONFIG = 'configs/demo/rtmo-demo_synthetic-128x128.py'

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from helpers import build_model, real_batch, val_batch
-from rtmo_plugin.builders import SIZES, build_twins, size_configs
+from rtmo_plugin.lab.builders import SIZES, build_twins, size_configs
 
 
 @pytest.mark.parametrize('size', sorted(SIZES))

@@ -1,4 +1,4 @@
-"""tools/real_people.py and rtmo_plugin.diagnostics: the two recipes are the same model, the
+"""tools/real_people.py and rtmo_plugin.lab.diagnostics: the two recipes are the same model, the
 stock one keeps MMPose's schedule, and the branch errors are the head's own keypoints."""
 import math
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from helpers import load_tool
-from rtmo_plugin.builders import build_model, load_config
-from rtmo_plugin.diagnostics import best_oks, branch_keypoints
+from rtmo_plugin.build import build_model, load_config
+from rtmo_plugin.lab.diagnostics import best_oks, branch_keypoints
 
 
 def test_best_oks_is_cocos_formula_over_labelled_keypoints():

@@ -386,7 +386,7 @@ def test_test_script_names_an_annotation_file_that_is_a_list(tiny_set, tmp_path)
     import torch
     from mmengine.config import Config
 
-    from rtmo_plugin.builders import build_model
+    from rtmo_plugin.build import build_model
 
     root, _ = tiny_set
     listed = tmp_path / 'list.json'

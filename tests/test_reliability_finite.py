@@ -196,7 +196,7 @@ def test_nan_loss_term_in_training_skips_the_step_and_names_the_term(tmp_path):
 
 
 def test_hook_is_in_the_base_config():
-    from rtmo_plugin.builders import load_config
+    from rtmo_plugin.build import load_config
     cfg = load_config('configs/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py')
     assert cfg.optim_wrapper.type == 'FiniteOptimWrapper'
     assert cfg.default_hooks.non_finite.type == NonFiniteLossHook.__name__

@@ -15,7 +15,6 @@ from mmengine.config import Config
 from reliability_fixtures import DEMO_CONFIG, tiny_cfg, write_tiny_set
 
 from helpers import REPO, build_model, load_config, load_tool
-from rtmo_plugin import demo_runner as dr
 from rtmo_plugin.checkpoint import (
     CheckpointFileError,
     check_checkpoint_file,
@@ -31,6 +30,7 @@ from rtmo_plugin.engine.work_dir_lock import (
     acquire,
     work_dir_lock,
 )
+from rtmo_plugin.lab import demo_runner as dr
 
 LOCK_MODULE = REPO / 'rtmo_plugin' / 'engine' / 'work_dir_lock.py'
 

@@ -7,7 +7,7 @@ import torch
 from reliability_fixtures import DEMO_CONFIG
 
 from helpers import load_tool
-from rtmo_plugin.builders import build_model, load_config
+from rtmo_plugin.build import build_model, load_config
 from rtmo_plugin.checkpoint import CheckpointMismatchError, compare_state_dict
 from rtmo_plugin.data_checks import DataCheckError, InputSizeCheckHook, check_input_sizes
 

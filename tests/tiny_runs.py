@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from rtmo_plugin.builders import resize_bottomup
+from rtmo_plugin.lab.builders import resize_bottomup
 
 # COCO index of each keypoint of the derived sets
 CROWDPOSE_FROM_COCO = list(range(5, 17))  # + top_head (from the nose) and neck (shoulders)

@@ -26,7 +26,7 @@ spreads over both, and reports the median and the speed-up
   matmul throughput: about the best an fp32 path can do without less arithmetic.
 
 Deployment paths (ONNX, fast paths) come from :mod:`rtmo_plugin.deploy`. The rows are
-functions of :mod:`rtmo_plugin.benchmark`; this script builds the models and data and prints.
+functions of :mod:`rtmo_plugin.lab.benchmark`; this script builds the models and data and prints.
 
 ``--device cuda`` runs both models on the GPU: every timing waits for the GPU's queued work
 (``torch.cuda.synchronize``), peak memory is the CUDA memory torch allocates, and the deploy
@@ -50,8 +50,8 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from rtmo_plugin import benchmark as bm
-from rtmo_plugin.builders import (
+from rtmo_plugin.lab import benchmark as bm
+from rtmo_plugin.lab.builders import (
     SIZES,
     build_twins,
     coco_samples,

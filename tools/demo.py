@@ -21,7 +21,7 @@ from typing import Dict, List
 
 from mmengine.config import Config, DictAction
 
-from rtmo_plugin import demo_runner as dr
+from rtmo_plugin.lab import demo_runner as dr
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/demo/rtmo-demo_synthetic-128x128.py'

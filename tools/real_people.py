@@ -25,8 +25,9 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from rtmo_plugin import demo_runner as dr
-from rtmo_plugin.builders import REPO, load_config, mmpose_configs, resize_bottomup
+from rtmo_plugin.build import REPO, load_config
+from rtmo_plugin.lab import demo_runner as dr
+from rtmo_plugin.lab.builders import mmpose_configs, resize_bottomup
 
 PLUGIN_CONFIG = REPO / 'configs/demo/rtmo-demo_coco-mini-320x320.py'
 STOCK_CONFIG = 'body_2d_keypoint/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py'
@@ -133,8 +134,8 @@ def branch_table_row(cfg: Config, checkpoint: Path, data: Path) -> dict:
     stock model's weights load into it: one state-dict layout)."""
     from mmengine.runner import Runner
 
-    from rtmo_plugin.builders import build_model
-    from rtmo_plugin.diagnostics import branch_errors
+    from rtmo_plugin.build import build_model
+    from rtmo_plugin.lab.diagnostics import branch_errors
 
     plugin = load_config(PLUGIN_CONFIG)
     point_at(plugin, data)

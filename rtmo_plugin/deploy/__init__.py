@@ -6,8 +6,9 @@
 - :mod:`.fuse`: ``fuse_for_deploy`` (RepVGG re-parameterisation, BN folding,
   training-only branches removed).
 - :mod:`.quantize`: dynamic and static int8 with onnxruntime.
-- :mod:`.paths`, :mod:`.bench`, :mod:`.evaluate`: every inference path, its
-  latency (``latency_rows``) and its COCO AP (``evaluate_paths``).
+- :mod:`.backends`: every inference path (``build_backends``); their latency and COCO AP
+  are measured by the harness (:mod:`rtmo_plugin.lab.deploy_bench`,
+  :mod:`rtmo_plugin.lab.deploy_eval`).
 
 The onnxruntime runner lives in the top-level package :mod:`rtmo_ort`, which
 imports nothing from torch or OpenMMLab (``import rtmo_plugin`` imports MMPose

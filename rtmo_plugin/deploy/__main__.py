@@ -146,13 +146,13 @@ def run(args: argparse.Namespace) -> None:
                            score_thr=args.score_thr, nms_thr=args.nms_thr, dynamo=args.dynamo)
         print(f'wrote {path}')
     elif args.command == 'bench':
-        from .bench import latency_rows, markdown_table
+        from ..lab.deploy_bench import latency_rows, markdown_table
 
         rows = latency_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
                             threads=args.threads)
         print(markdown_table(rows))
     else:
-        from .evaluate import STAT_NAMES, evaluate_paths
+        from ..lab.deploy_eval import STAT_NAMES, evaluate_paths
 
         if args.json:
             prepare_output(args.json)

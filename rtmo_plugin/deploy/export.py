@@ -166,7 +166,7 @@ class RTMOExportWrapper(nn.Module):
 def build_model(config: Union[str, Path], checkpoint: Optional[Union[str, Path]] = None,
                 seed: int = 0) -> nn.Module:
     """Plugin model in eval mode on CPU: checkpoint weights, or seeded random ones."""
-    from ..builders import build_model as build
+    from ..build import build_model as build
     return build(config, checkpoint, seed).eval()
 
 

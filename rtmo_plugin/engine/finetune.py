@@ -40,8 +40,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmpose.registry import HOOKS
 
-from ..builders import unwrap
 from ..checkpoint import CheckpointMismatchError
+from ..utils import unwrap
 
 Shape = Tuple[int, ...]
 

@@ -5,7 +5,7 @@ import torch
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
-from ..builders import unwrap
+from ..utils import unwrap
 
 
 @HOOKS.register_module()

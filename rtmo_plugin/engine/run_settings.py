@@ -4,7 +4,7 @@ of ``--cfg-options``.
 mmengine trains ``max_epochs=0`` (or ``-1``) without a word, ends with exit status 0 and saves
 nothing; ``--cfg-options max_epoch=1`` (a typo of ``train_cfg.max_epochs``) adds a top-level
 key that nothing reads. ``tools/train.py`` / ``tools/test.py`` (what ``mim train`` / ``mim
-test`` run) and :func:`rtmo_plugin.demo_runner.train` check them before the Runner is built.
+test`` run) and :func:`rtmo_plugin.lab.demo_runner.train` check them before the Runner is built.
 
 Unknown keys nested under a known one (``train_cfg.max_epoch``) are left to mmengine: many
 components take free-form keyword arguments.

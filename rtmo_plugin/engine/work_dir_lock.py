@@ -16,7 +16,7 @@ and the second run's ``epoch_N.pth`` and ``last_checkpoint`` replaced the first 
 - on a file system without ``flock`` (some network mounts) the file's pid is checked for
   liveness instead, on the same host.
 
-``tools/train.py`` (what ``mim train`` runs) and :func:`rtmo_plugin.demo_runner.train` (every
+``tools/train.py`` (what ``mim train`` runs) and :func:`rtmo_plugin.lab.demo_runner.train` (every
 demo) take it before the Runner is built.
 """
 from __future__ import annotations

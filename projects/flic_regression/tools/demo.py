@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 from mmengine.config import Config
 
-from rtmo_plugin import demo_runner as dr
+from rtmo_plugin.lab import demo_runner as dr
 
 PROJECT = Path(__file__).resolve().parents[1]
 REPO = PROJECT.parents[1]

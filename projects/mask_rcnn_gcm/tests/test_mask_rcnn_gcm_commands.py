@@ -10,7 +10,7 @@ import sys
 import pytest
 from mask_rcnn_gcm_fixtures import PROJECT, REPO
 
-from rtmo_plugin.demo_runner import synthetic_coco
+from rtmo_plugin.lab.demo_runner import synthetic_coco
 
 pytestmark = pytest.mark.slow  # subprocesses that build and train models
 

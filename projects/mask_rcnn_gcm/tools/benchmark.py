@@ -34,7 +34,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from rtmo_plugin import demo_runner as dr
+from rtmo_plugin.lab import demo_runner as dr
 
 PROJECT = Path(__file__).resolve().parents[1]
 REPO = PROJECT.parents[1]

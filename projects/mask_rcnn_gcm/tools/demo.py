@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from rtmo_plugin import demo_runner as dr
+from rtmo_plugin.lab import demo_runner as dr
 
 PROJECT = Path(__file__).resolve().parents[1]
 REPO = PROJECT.parents[1]

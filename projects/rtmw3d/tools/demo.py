@@ -26,7 +26,7 @@ from typing import Dict, List
 import numpy as np
 from mmengine.config import Config, DictAction
 
-from rtmo_plugin import demo_runner as dr
+from rtmo_plugin.lab import demo_runner as dr
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG = REPO / 'projects/rtmw3d/configs/rtmw3d-tiny_1xb16-32e_synthetic-128x96.py'

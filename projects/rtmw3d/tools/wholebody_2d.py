@@ -27,7 +27,7 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 
-from rtmo_plugin import demo_runner as dr
+from rtmo_plugin.lab import demo_runner as dr
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIGS = REPO / 'projects/rtmw3d/configs/wholebody2d'

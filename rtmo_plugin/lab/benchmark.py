@@ -190,7 +190,7 @@ def train_bf16_rows(plugin, ref, batch, repeats: int, warmup: int,
                     device: Union[str, torch.device] = 'cpu') -> List[Row]:
     """The plugin's training step under bf16 autocast (``tools/train.py --amp`` on a CPU)
     against MMPose's in fp32; the check column compares the plugin's bf16 and fp32 losses."""
-    from .engine.amp import bf16_autocast_supported
+    from ..engine.amp import bf16_autocast_supported
 
     device_type = torch.device(device).type
     loss_fp32, loss_bf16 = train_step(plugin, batch), train_step(plugin, batch, bf16=True)
@@ -255,7 +255,7 @@ def codec_rows(repeats: int, warmup: int, num_instances: int = 8,
     """Top-down codec use (RTMPose-s COCO settings) on keypoints at bin centres."""
     from mmpose.codecs import SimCCLabel
 
-    from .codecs import BoxSimCCLabel
+    from ..codecs import BoxSimCCLabel
 
     settings = dict(input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0,
                     normalize=False)
@@ -288,7 +288,7 @@ def deploy_rows(plugin, config: Path, tests, mmpose_predict_ms: float, repeats: 
     Same weights (saved from ``plugin``) and the same image files; each path's
     speed-up is against MMPose's eager predict measured above.
     """
-    from .deploy.bench import latency_rows
+    from .deploy_bench import latency_rows
 
     images = [b['data_samples'][0].img_path for b in tests]
     with tempfile.TemporaryDirectory() as tmp:
@@ -309,9 +309,9 @@ def cuda_deploy_rows(plugin, tests, mmpose_predict_ms: float, repeats: int) -> L
 
     from rtmo_ort import RTMO
 
-    from .deploy.backends import EagerEstimator
-    from .deploy.bench import load_images, time_paths
-    from .deploy.export import export_onnx
+    from ..deploy.backends import EagerEstimator
+    from ..deploy.export import export_onnx
+    from .deploy_bench import load_images, time_paths
 
     device = next(plugin.parameters()).device
     images = load_images([b['data_samples'][0].img_path for b in tests])
@@ -369,7 +369,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 5, clock: Clock = time.perf_coun
 def floor_rows(plugin, side: int, mmpose_predict_ms: float,
                clock: Clock = time.perf_counter) -> List[Row]:
     """What the convolutions cost at best: their work over the machine's matmul speed."""
-    from .deploy.fuse import fuse_for_deploy
+    from ..deploy.fuse import fuse_for_deploy
 
     work = conv_gflop(fuse_for_deploy(plugin), side)
     speed = matmul_gflops(clock=clock)

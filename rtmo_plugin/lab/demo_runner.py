@@ -4,7 +4,7 @@ pictures.
 ``tools/demo.py`` (RTMO on synthetic people) and each project's demo under ``projects/`` write
 their own data and configs, then call these functions in that order::
 
-    from rtmo_plugin import demo_runner as dr
+    from rtmo_plugin.lab import demo_runner as dr
 
     result = dr.train_and_test(cfg)               # mmengine Runner: train, then test the last
     table = dr.write_table(out, [dict(model='x', **result.metrics)])     # metrics.md + .json
@@ -26,7 +26,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-TRAIN_SCRIPT = Path(__file__).resolve().parent / '.mim' / 'tools' / 'train.py'
+from ..utils import write_atomic
+
+TRAIN_SCRIPT = Path(__file__).resolve().parents[1] / '.mim' / 'tools' / 'train.py'
 # CPU flags that decide which kernels torch and onnxruntime can use
 _FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_bf16', 'amx_int8')
 
@@ -86,7 +88,7 @@ def cached_splits(data_dir, ann_name: str, counts: Mapping[str, int], write) -> 
 def synthetic_coco(root, num_train: int, num_val: int, size: int, masks: bool = False) -> Path:
     """The synthetic COCO-keypoints set (:mod:`rtmo_plugin.synthetic`, seed 0) under ``root``,
     generated once per (generator version, size, counts, masks); later calls reuse it."""
-    from .synthetic import VERSION, write_split
+    from ..synthetic import VERSION, write_split
 
     suffix = '-masks' if masks else ''
     data_dir = Path(root) / f'v{VERSION}-size{size}-train{num_train}-val{num_val}{suffix}-seed0'
@@ -125,8 +127,8 @@ def train(cfg, procs: int = 1) -> Path:
     Returns:
         the training run's ``vis_data/scalars.json``.
     """
-    from .engine.run_settings import check_run_settings
-    from .engine.work_dir_lock import work_dir_lock
+    from ..engine.run_settings import check_run_settings
+    from ..engine.work_dir_lock import work_dir_lock
 
     check_run_settings(cfg)
     with work_dir_lock(cfg.work_dir):  # the torchrun workers share it (environment)
@@ -271,8 +273,8 @@ def write_table(out_dir, rows: Sequence[Mapping], name: str = 'metrics',
     out_dir.mkdir(parents=True, exist_ok=True)
     text = markdown_table(rows, columns, digits) + (f'\n{note}\n' if note else '')
     path = out_dir / f'{name}.md'
-    _write_atomic(path, text)
-    _write_atomic(out_dir / f'{name}.json', json.dumps(list(rows), indent=2, default=str))
+    write_atomic(path, text)
+    write_atomic(out_dir / f'{name}.json', json.dumps(list(rows), indent=2, default=str))
     return path
 
 
@@ -300,9 +302,3 @@ def save_tiles(path, images: Sequence[np.ndarray], columns: int = 3) -> Path:
     if not cv2.imwrite(str(path), tile(images, columns)):
         raise OSError(f'could not write {path}')
     return path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + '.tmp')  # never leave a half-written file behind
-    tmp.write_text(text)
-    tmp.replace(path)

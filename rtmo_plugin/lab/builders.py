@@ -1,9 +1,8 @@
-"""Models without downloads, the plugin/MMPose twin models, deterministic pipelines and batches.
+"""The plugin/MMPose twin models, deterministic pipelines and batches.
 
-One home for what the tests, ``tools/benchmark.py`` and the deploy code all build:
+What the tests and ``tools/benchmark.py`` build (models from configs:
+:func:`rtmo_plugin.build.build_model`):
 
-- :func:`build_model`: a model from a config (a path or ``Config``), seeded random weights or
-  a checkpoint, never downloading pretrained backbones;
 - :func:`build_twins`: the plugin's RTMO and MMPose 1.3's RTMO of the same size with the same
   weights (MMPose's state dict loads into the plugin with ``strict=True``);
 - :func:`train_pipeline` / :func:`val_pipeline` and :func:`coco_batch`: real batches through
@@ -11,14 +10,13 @@ One home for what the tests, ``tools/benchmark.py`` and the deploy code all buil
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple
 
-import torch
 from torch import nn
 
-REPO = Path(__file__).resolve().parents[1]
+from ..build import PathLike, build_model, load_config, plugin_config_dir
+
 # RTMO size -> (plugin config under the repository, MMPose's config of the same model)
 SIZES = {
     's': ('configs/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py',
@@ -30,7 +28,6 @@ SIZES = {
     't': ('configs/rtmo/coco/rtmo-t_8xb32-600e_coco-416x416.py',
           'body_2d_keypoint/rtmo/body7/rtmo-t_8xb32-600e_body7-416x416.py'),
 }
-PathLike = Union[str, Path]
 
 
 def mmpose_configs() -> Path:
@@ -39,84 +36,12 @@ def mmpose_configs() -> Path:
     return Path(mmpose.__file__).parent / '.mim' / 'configs'
 
 
-def plugin_config_dir() -> Path:
-    """The plugin's configs: the clone's ``configs/``, or the installed ``.mim/configs``."""
-    clone = REPO / 'configs'
-    return clone if clone.is_dir() else Path(__file__).parent / '.mim' / 'configs'
-
-
-def load_config(path: PathLike):
-    """``Config.fromfile``; a relative path is taken from the working directory, else from
-    the repository root (``configs/...`` works from anywhere)."""
-    from mmengine.config import Config
-
-    import rtmo_plugin  # noqa: F401  (the rtmo_plugin:: scope of inherited configs)
-    given = Path(path)
-    places = [given] if given.is_absolute() else [Path.cwd() / given, REPO / given]
-    found = next((p for p in places if p.is_file()), None)
-    if found is None:
-        raise FileNotFoundError(f'config {path} not found (looked for '
-                                + ' and '.join(str(p) for p in places) + ')')
-    return Config.fromfile(str(found))
-
-
 def size_configs(size: str) -> Tuple[Path, Path]:
     """``(plugin config, MMPose config)`` of an RTMO size in :data:`SIZES`."""
     if size not in SIZES:
         raise ValueError(f'RTMO size {size!r}: choose from {sorted(SIZES)}')
     ours, ref = SIZES[size]
     return plugin_config_dir() / Path(ours).relative_to('configs'), mmpose_configs() / ref
-
-
-def build_model(config, checkpoint: Optional[PathLike] = None, seed: int = 0,
-                device: str = 'cpu', partial: bool = False) -> nn.Module:
-    """The model of ``config`` (a path or ``Config``) with checkpoint or seeded random weights.
-
-    The backbone's pretrained ``init_cfg`` is dropped (nothing is downloaded); without a
-    checkpoint the config's own initialisation runs (finite boxes, scores near the prior).
-    A checkpoint that does not fit the model (another keypoint set, another size) raises
-    :class:`rtmo_plugin.checkpoint.CheckpointMismatchError` naming the keys, unless
-    ``partial=True`` (then only the matching tensors load, and the rest is listed).
-    The model is returned in train mode, as ``MODELS.build`` leaves it.
-    """
-    from mmengine.config import Config
-    from mmengine.logging import MMLogger
-    from mmengine.registry import init_default_scope
-    from mmpose.registry import MODELS
-
-    import rtmo_plugin  # noqa: F401  (registers the head and codec)
-    from rtmo_plugin.checkpoint import load_checked
-
-    cfg = load_config(config) if not isinstance(config, Config) else config
-    model_cfg = cfg.model.copy()
-    if model_cfg.get('backbone', {}).get('init_cfg') is not None:
-        model_cfg.backbone.init_cfg = None
-    if checkpoint is not None and not Path(checkpoint).is_file():
-        raise FileNotFoundError(f'checkpoint {checkpoint} not found (omit it for random weights)')
-    init_default_scope('mmpose')
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
-    try:
-        torch.manual_seed(seed)
-        model = MODELS.build(model_cfg)
-        model.init_weights()
-        meta = {}
-        if checkpoint is not None:
-            meta = load_checked(model, checkpoint, partial=partial).get('meta', {})
-    finally:
-        logger.setLevel(level)
-    # what mmpose.apis.inference_* read, as mmpose.apis.init_model sets them
-    model.cfg = cfg
-    model.dataset_meta = meta.get('dataset_meta') or _dataset_meta(cfg)
-    return model.to(device)
-
-
-def _dataset_meta(cfg) -> Optional[dict]:
-    from mmpose.apis.inference import dataset_meta_from_config
-    from mmpose.datasets.datasets.utils import parse_pose_metainfo
-    return (dataset_meta_from_config(cfg, 'test')
-            or parse_pose_metainfo(dict(from_file='configs/_base_/datasets/coco.py')))
 
 
 def build_twins(size: str = 's', test_cfg: Optional[dict] = None,
@@ -146,12 +71,6 @@ def resize_bottomup(node, size: Tuple[int, int]):
     if isinstance(node, (list, tuple)) and not all(isinstance(v, (int, float)) for v in node):
         return type(node)(resize_bottomup(v, size) for v in node)
     return node
-
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """The model inside mmengine's wrappers (DDP, ...), or the model itself."""
-    from mmengine.model import is_model_wrapper
-    return model.module if is_model_wrapper(model) else model
 
 
 def train_pipeline(input_size: Tuple[int, int], heatmap_mask: bool = True) -> list:

@@ -8,9 +8,9 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from .backends import ALL_PATHS, Predictor, build_backends
-from .bench import load_images
-from .export import build_model
+from ..deploy.backends import ALL_PATHS, Predictor, build_backends
+from ..deploy.export import build_model
+from .deploy_bench import load_images
 
 STAT_NAMES = ('AP', 'AP50', 'AP75', 'AP_M', 'AP_L', 'AR', 'AR50', 'AR75', 'AR_M', 'AR_L')
 
