@@ -30,7 +30,7 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
-from rtmo_plugin.synthetic import wholebody as wb
+from projects.rtmw3d.rtmw3d import synthetic_wholebody as wb
 
 TRAIN_SUBJECTS = ('S1', 'S5', 'S6')
 VAL_SUBJECTS = ('S7',)

@@ -33,7 +33,7 @@ def wholebody_2d(tmp: Path) -> dict:
     if real.is_file():
         return dict(data_root=str(SHARED_DATA) + '/', ann_file=str(real),
                     img=str(SHARED_DATA / 'coco-mini') + '/')
-    from rtmo_plugin.synthetic.wholebody import write_coco_wholebody_split
+    from projects.rtmw3d.rtmw3d.synthetic_wholebody import write_coco_wholebody_split
     ann = write_coco_wholebody_split(tmp, 'train', 4, image_size=128, seed=2)
     return dict(data_root=str(tmp) + '/', ann_file=str(ann), img=str(tmp / 'train') + '/')
 

@@ -7,7 +7,7 @@ import pytest
 from mmpose.datasets import CocoWholeBodyDataset, H36MWholeBodyDataset
 from rtmw3d_fixtures import write_h3wb
 
-from rtmo_plugin.synthetic import wholebody as wb
+from projects.rtmw3d.rtmw3d import synthetic_wholebody as wb
 
 
 @pytest.fixture(scope='module')

@@ -229,7 +229,7 @@ def test_the_generator_command_writes_the_dataset(tmp_path):
 
 
 def test_the_coco_wholebody_writer_stops_at_an_image_it_cannot_write(tmp_path, monkeypatch):
-    from rtmo_plugin.synthetic import wholebody as wb
+    from projects.rtmw3d.rtmw3d import synthetic_wholebody as wb
     monkeypatch.setattr(wb.cv2, 'imwrite', lambda *args, **kwargs: False)
     with pytest.raises(OSError, match=r'could not write .*000001\.jpg'):
         wb.write_coco_wholebody_split(tmp_path, 'train', 2, image_size=64)

@@ -8,9 +8,9 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from rtmw3d_fixtures import CONFIGS
 
 from projects.rtmw3d.rtmw3d import BoxSimCC3DLabel, RandomFlip3D, RTMW3DSimCCHead
+from projects.rtmw3d.rtmw3d import synthetic_wholebody as wb
 from projects.rtmw3d.rtmw3d.estimator import back_project
 from projects.rtmw3d.rtmw3d.head import SoftBoneLengthLoss, expected_bins, label_bins
-from rtmo_plugin.synthetic import wholebody as wb
 
 H3WB_META = 'configs/_base_/datasets/h3wb.py'
 TINY = CONFIGS / 'rtmw3d-tiny_1xb16-32e_synthetic-128x96.py'

@@ -128,7 +128,7 @@ def draw(cfg: Config, samples: list, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     from projects.rtmw3d.rtmw3d.metrics import root_relative
-    from rtmo_plugin.synthetic.wholebody import BONES
+    from projects.rtmw3d.rtmw3d.synthetic_wholebody import BONES
 
     figure = plt.figure(figsize=(6.4, 3.2 * len(samples)), dpi=100)
     for row, (info, sample) in enumerate(samples):

@@ -6,7 +6,7 @@
         [--epochs N] [--procs P]
 
 1. writes the synthetic COCO-WholeBody set once (cached under --data): one whole-body stick
-   figure per 256x256 image (rtmo_plugin.synthetic.wholebody.write_coco_wholebody_split);
+   figure per 256x256 image (rtmw3d/synthetic_wholebody.py: write_coco_wholebody_split);
 2. trains, from random init, the tiny one-stage RTMO (whole images resized to 128x128) and
    the tiny top-down RTMW (person crops at 96x128) of configs/wholebody2d/: the same images,
    the same batch (8) and number of steps (20 epochs, or --epochs for both);
@@ -65,7 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def prepare_data(root: Path, num_train: int, num_val: int, size: int = IMAGE_SIZE) -> Path:
     """The synthetic COCO-WholeBody train and val splits under ``root``, written once per
     (generator version, size, counts); later runs reuse them."""
-    from rtmo_plugin.synthetic.wholebody import VERSION, write_coco_wholebody_split
+    from projects.rtmw3d.rtmw3d.synthetic_wholebody import VERSION, write_coco_wholebody_split
 
     data_dir = root / f'v{VERSION}-size{size}-train{num_train}-val{num_val}-seed0'
     return dr.cached_splits(data_dir, 'coco_wholebody_{split}.json',

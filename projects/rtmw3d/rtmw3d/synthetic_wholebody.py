@@ -29,7 +29,7 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from . import PERSON_AREA_RATIO, background, random_pose
+from rtmo_plugin.synthetic import PERSON_AREA_RATIO, background, random_pose
 
 VERSION = 2  # bump when the figures, cameras or rendering change: the tools cache by it
 NUM_KEYPOINTS = 133
@@ -371,7 +371,7 @@ def coco_wholebody_annotation(pixels: np.ndarray, box_xyxy: np.ndarray,
 def write_coco_wholebody(ann_file: Path, images: List[dict], annotations: List[dict]) -> Path:
     """Writes a COCO-WholeBody file of ``images`` (COCO image dicts) and their annotations
     (given ``image_id``; ids are assigned here)."""
-    from . import COCO_SKELETON, KEYPOINTS
+    from rtmo_plugin.synthetic import COCO_SKELETON, KEYPOINTS
     annotations = [dict(a, id=i + 1) for i, a in enumerate(annotations)]
     categories = [dict(id=1, name='person', supercategory='person', keypoints=list(KEYPOINTS),
                        skeleton=COCO_SKELETON)]
