@@ -1,22 +1,15 @@
 # The stage-1 teacher: MMPose's RTMW-l (whole-body, 133 keypoints, 256x192, Cocktail14; MMPose
 # reports 66.0 whole-body AP on COCO-WholeBody val) with the plugin's BoxSimCCLabel codec in
-# place of SimCCLabel, the same delta as configs/rtmw/cocktail14/rtmw-m_boxsimcc_*.py.
-_base_ = ['mmpose::wholebody_2d_keypoint/rtmpose/cocktail14/'
-          'rtmw-l_8xb1024-270e_cocktail14-256x192.py']
-custom_imports = dict(imports=['rtmo_plugin'], allow_failed_imports=False)
+# place of SimCCLabel: the plugin's RTMW-m config (where SimCCLabel is replaced) with what
+# MMPose's `rtmw-l_8xb1024-270e_cocktail14-256x192.py` changes there: CSPNeXt-L widths and
+# backbone checkpoint, weight decay 0.1.
+_base_ = ['rtmo_plugin::rtmw/cocktail14/rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py']
 
-simcc = _base_.codec
-codec = dict(type='BoxSimCCLabel', input_size=simcc.input_size, sigma=simcc.sigma,
-             simcc_split_ratio=simcc.simcc_split_ratio, normalize=simcc.normalize)
-
-
-def _with_codec(pipeline: list) -> list:
-    return [dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else t for t in pipeline]
-
-
-train_pipeline = _with_codec(_base_.train_pipeline)
-train_pipeline_stage2 = _with_codec(_base_.train_pipeline_stage2)
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-custom_hooks = [dict(h, switch_pipeline=train_pipeline_stage2) if 'switch_pipeline' in h else h
-                for h in _base_.custom_hooks]
-model = dict(head=dict(decoder=dict(codec, _delete_=True)))
+optim_wrapper = dict(optimizer=dict(weight_decay=0.1))
+model = dict(
+    backbone=dict(
+        deepen_factor=1., widen_factor=1.,
+        init_cfg=dict(checkpoint='https://download.openmmlab.com/mmpose/v1/projects/rtmposev1/'
+                      'rtmpose-l_simcc-ucoco_dw-ucoco_270e-256x192-4d6dfc62_20230728.pth')),
+    neck=dict(in_channels=[256, 512, 1024]),
+    head=dict(in_channels=1024))
