@@ -2,7 +2,8 @@
 import pytest
 
 from helpers import load_tool
-from rtmo_plugin.lab.benchmark import conv_gflop, time_in_turns
+from rtmo_plugin.lab.benchmark import conv_gflop
+from rtmo_plugin.lab.report import markdown_table, time_in_turns
 
 
 @pytest.mark.slow
@@ -62,3 +63,8 @@ def test_time_in_turns_alternates_the_functions_and_takes_medians():
     ms = time_in_turns(fns, repeats=3, warmup=1, clock=lambda: float(next(ticks)))
     assert calls == ['a', 'b'] * 4  # the warm-up round, then three rounds in turns
     assert ms == {'a': 1000.0, 'b': 1000.0}
+
+
+def test_markdown_table_columns_in_first_seen_order_and_empty_cells():
+    table = markdown_table([dict(a=1.23456, b='x'), dict(c=None, a=2)], digits=2)
+    assert table == '| a | b | c |\n|---|---|---|\n| 1.23 | x |  |\n| 2 |  |  |\n'

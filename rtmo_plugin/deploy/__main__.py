@@ -146,11 +146,11 @@ def run(args: argparse.Namespace) -> None:
                            score_thr=args.score_thr, nms_thr=args.nms_thr, dynamo=args.dynamo)
         print(f'wrote {path}')
     elif args.command == 'bench':
-        from ..lab.deploy_bench import latency_rows, markdown_table
+        from ..lab.deploy_bench import latency_rows, latency_table
 
         rows = latency_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
                             threads=args.threads)
-        print(markdown_table(rows))
+        print(latency_table(rows))
     else:
         from ..lab.deploy_eval import STAT_NAMES, evaluate_paths
 

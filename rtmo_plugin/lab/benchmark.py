@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import copy
 import ctypes
-import datetime
-import platform
 import re
 import statistics
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 
-CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
-Clock = Callable[[], float]
+# tools/benchmark.py reads CLOCKS, device_clock and machine as benchmark.*
+from .report import (  # noqa: F401
+    CLOCKS,
+    Clock,
+    device_clock,
+    machine,
+    markdown_table,
+    time_in_turns,
+)
 
 
 @dataclass
@@ -41,36 +46,6 @@ class Row:
         if self.plugin is None or self.mmpose is None or self.unit != 'ms':
             return None
         return self.mmpose / self.plugin
-
-
-def time_in_turns(fns: Dict[str, Callable[[], object]], repeats: int, warmup: int = 2,
-                  clock: Clock = time.perf_counter) -> Dict[str, float]:
-    """Median ms of each function, called in turns (one call of each, then the next round)
-    after ``warmup`` calls each, so that load from other processes spreads over all."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    samples: Dict[str, List[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = clock()
-            fn()
-            samples[name].append((clock() - start) * 1e3)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def device_clock(clock: Clock, device: Union[str, torch.device] = 'cpu') -> Clock:
-    """``clock``, read on a CUDA device only after its queued work is done (CUDA kernels run
-    asynchronously: without the wait a timing would end before the work it times)."""
-    device = torch.device(device)
-    if device.type != 'cuda':
-        return clock
-
-    def synced() -> float:
-        torch.cuda.synchronize(device)
-        return clock()
-
-    return synced
 
 
 def time_pair(plugin_fn: Callable[[], object], mmpose_fn: Callable[[], object], repeats: int,
@@ -382,34 +357,8 @@ def floor_rows(plugin, side: int, mmpose_predict_ms: float,
             mmpose_predict_ms, 'vs MMPose eager predict: the fp32 limit (convs alone)')]
 
 
-def machine(device: Union[str, torch.device] = 'cpu') -> str:
-    """Date, CPU (model, cores, flags), GPU on a CUDA device, threads, load and versions:
-    the table's caption."""
-    from .demo_runner import machine_line
-    cpu = machine_line()
-    versions = [f'torch {torch.__version__}']
-    for name in ('onnxruntime', 'mmpose', 'mmcv'):
-        try:
-            versions.append(f'{name} {__import__(name).__version__}')
-        except ImportError:
-            versions.append(f'{name} not installed')
-    try:
-        load = ', '.join(Path('/proc/loadavg').read_text().split()[:3])
-    except OSError:
-        load = 'n/a'
-    device = torch.device(device)
-    gpu = (f'GPU {torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}); '
-           if device.type == 'cuda' else '')
-    return (f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, '
-            f'{torch.get_num_threads()} torch threads of {torch.get_num_interop_threads()} '
-            f'interop; {gpu}load average (1, 5, 15 min) at the end {load}; Python '
-            f'{platform.python_version()}; {", ".join(versions)}')
-
-
 def markdown(rows: Sequence[Row], title: str) -> str:
     """The rows as a Markdown table under ``title``."""
-    from .demo_runner import markdown_table
-
     def fmt(value: Optional[float]) -> str:
         return '' if value is None else f'{value:.1f}' if value < 1e4 else f'{value:.0f}'
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -28,9 +27,10 @@ import numpy as np
 
 from ..utils import write_atomic
 
+# the demos print dr.machine_line() and write dr.markdown_table(...)
+from .report import machine_line, markdown_table, usable_cores  # noqa: F401
+
 TRAIN_SCRIPT = Path(__file__).resolve().parents[1] / '.mim' / 'tools' / 'train.py'
-# CPU flags that decide which kernels torch and onnxruntime can use
-_FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_bf16', 'amx_int8')
 
 
 @dataclass
@@ -43,32 +43,11 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (respects taskset and container CPU sets)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
-
-
 def default_procs() -> int:
     """Training processes of the demos: two CPU processes on a machine with 2+ cores and no
     GPU (one thread each), one process otherwise."""
     import torch
     return 1 if torch.cuda.is_available() else min(2, usable_cores())
-
-
-def machine_line() -> str:
-    """``'<CPU model>, N cores, flags: avx2 ...'`` of this machine (Linux; else the platform)."""
-    model, flags = platform.processor() or platform.machine(), set()
-    cpuinfo = Path('/proc/cpuinfo')
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            key, _, value = line.partition(':')
-            if key.strip() == 'model name':
-                model = value.strip()
-            elif key.strip() == 'flags':
-                flags = set(value.split())
-                break
-    present = [f for f in _FLAGS if f in flags] or ['none of ' + ' '.join(_FLAGS)]
-    return f'{model}, {usable_cores()} cores, flags: {" ".join(present)}'
 
 
 def cached_splits(data_dir, ann_name: str, counts: Mapping[str, int], write) -> Path:
@@ -243,25 +222,6 @@ def train_and_test_side_by_side(cfgs: Sequence) -> List[RunResult]:
 def read_scalars(path) -> List[dict]:
     """The records mmengine's LocalVisBackend wrote, one JSON object per line."""
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-
-
-def _cell(value, digits: int) -> str:
-    if isinstance(value, float):
-        return f'{value:.{digits}f}'
-    return '' if value is None else str(value)
-
-
-def markdown_table(rows: Sequence[Mapping], columns: Optional[Sequence[str]] = None,
-                   digits: int = 3) -> str:
-    """A Markdown table of ``rows`` (dicts), one column per key (first seen, first shown)."""
-    if not rows:
-        raise ValueError('markdown_table: no rows to write')
-    if columns is None:
-        columns = list(dict.fromkeys(key for row in rows for key in row))
-    lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
-    lines += ['| ' + ' | '.join(_cell(row.get(c), digits) for c in columns) + ' |'
-              for row in rows]
-    return '\n'.join(lines) + '\n'
 
 
 def write_table(out_dir, rows: Sequence[Mapping], name: str = 'metrics',

@@ -11,6 +11,7 @@ from rtmo_ort import read_image
 
 from ..deploy.backends import ALL_PATHS, Predictor, build_backends
 from ..deploy.export import build_model
+from .report import markdown_table, time_in_turns
 
 
 def load_images(paths: Sequence[Union[str, Path]]) -> List[np.ndarray]:
@@ -26,11 +27,9 @@ def time_paths(paths: Dict[str, Predictor], images: Sequence[np.ndarray],
     """One row per path: ``path``, ``median_ms`` (per image) and ``speedup`` over ``eager``.
 
     Paths are timed in turns (one pass over the images by every path, then the next pass;
-    :func:`rtmo_plugin.lab.benchmark.time_in_turns`) so that load from other processes on a
-    shared machine spreads over all of them; a pass's time is divided by the image count.
+    :func:`.report.time_in_turns`) so that load from other processes on a shared machine
+    spreads over all of them; a pass's time is divided by the image count.
     """
-    from .benchmark import time_in_turns
-
     def one_pass(predict: Predictor):
         return lambda: [predict(image) for image in images]
 
@@ -75,9 +74,8 @@ def latency_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]
         return time_paths(paths, bgr, repeats)
 
 
-def markdown_table(rows: Sequence[dict]) -> str:
+def latency_table(rows: Sequence[dict]) -> str:
     """:func:`latency_rows` as a Markdown table."""
-    from .demo_runner import markdown_table as table
-    return table([{'path': row['path'], 'median ms': f"{row['median_ms']:.1f}",
+    return markdown_table([{'path': row['path'], 'median ms': f"{row['median_ms']:.1f}",
                    'speed-up vs eager': '' if row['speedup'] is None else f"{row['speedup']:.2f}x"}
                   for row in rows])
