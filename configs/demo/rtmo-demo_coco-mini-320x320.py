@@ -1,10 +1,11 @@
-# The demo recipe on real people: the same small RTMO and schedule shape as the synthetic demo,
+# The tiny CPU recipe (configs/_base_/rtmo_tiny-cpu-128x128.py) on real people: the same
+# small RTMO and schedule shape as the synthetic demo,
 # trained from scratch on the 4 photographs of coco-mini (12 labelled people) and evaluated on
 # the same 4 (a memorisation test: can the model learn real people's keypoints at all).
 # `python tools/real_people.py` trains it next to MMPose's stock recipe for the same budget.
 # Only the data, the input size, the augmentation (none) and the schedule's units differ
 # from the synthetic demo.
-_base_ = ['./rtmo-demo_synthetic-128x128.py']
+_base_ = ['../_base_/rtmo_tiny-cpu-128x128.py']
 
 input_size = (320, 320)
 data_root = '../shared/data/coco-mini/'
@@ -24,13 +25,8 @@ train_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs'),
 ]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
-    dict(type='PackPoseInputs',
-         meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
-                    'input_center', 'input_scale')),
-]
+val_pipeline = [dict(t, input_size=input_size) if t['type'] == 'BottomupResize' else t
+                for t in _base_.val_pipeline]
 coco_mini = dict(type='CocoDataset', data_root=data_root, data_mode='bottomup',
                  metainfo=dict(from_file='configs/_base_/datasets/coco.py'),
                  ann_file='person_keypoints.json', data_prefix=dict(img=''))

@@ -3,40 +3,22 @@
 _base_ = ['../../_base_/rtmo_coco-640x640.py', '../../_base_/rtmo_sizes.py']
 
 input_size = (416, 416)
-codec = dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)
+codec = dict(_base_.codec, input_size=input_size)
 
-train_pipeline_stage1 = [
-    dict(type='LoadImage', backend_args=None),
-    dict(type='Mosaic', img_scale=input_size, pad_val=114.0,
-         pre_transform=[dict(type='LoadImage', backend_args=None)]),
-    dict(type='BottomupRandomAffine', input_size=input_size, shift_factor=0.1,
-         rotate_factor=10, scale_factor=(0.75, 1.0), pad_val=114, distribution='uniform',
-         transform_mode='perspective', bbox_keep_corner=False, clip_border=True),
-    dict(type='YOLOXHSVRandomAug'),
-    dict(type='RandomFlip'),
-    dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
-train_pipeline_stage2 = [
-    dict(type='LoadImage'),
-    dict(type='BottomupRandomAffine', input_size=input_size, shift_prob=0, rotate_prob=0,
-         scale_prob=0, scale_type='long', pad_val=(114, 114, 114), bbox_keep_corner=False,
-         clip_border=True),
-    dict(type='YOLOXHSVRandomAug'),
-    dict(type='RandomFlip'),
-    dict(type='BottomupGetHeatmapMask', get_invalid=True),
-    dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
-    dict(type='PackPoseInputs',
-         meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
-                    'input_center', 'input_scale')),
-]
+
+def _at_input_size(pipeline: list) -> list:
+    """The base's pipeline at this input size (and this codec)."""
+    sized = {'Mosaic': 'img_scale', 'BottomupRandomAffine': 'input_size',
+             'BottomupResize': 'input_size'}
+    return [dict(t, **{sized[t['type']]: input_size}) if t['type'] in sized
+            else dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else t
+            for t in pipeline]
+
+
+train_pipeline_stage1 = [t for t in _at_input_size(_base_.train_pipeline_stage1)
+                         if t['type'] != 'YOLOXMixUp']
+train_pipeline_stage2 = _at_input_size(_base_.train_pipeline_stage2)
+val_pipeline = _at_input_size(_base_.val_pipeline)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline_stage1))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
