@@ -1,4 +1,5 @@
 """The synthetic COCO-keypoints generator: deterministic, valid COCO, usable by MMPose."""
+import hashlib
 import json
 import os
 import subprocess
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from mmpose.datasets import CocoDataset
 
-from rtmo_plugin.synthetic import main, make_image, random_pose
+from rtmo_plugin.synthetic import VERSION, main, make_image, random_pose
 
 
 @pytest.fixture(scope='module')
@@ -50,6 +51,15 @@ def test_deterministic_for_a_seed():
     c_img, _ = make_image(np.random.default_rng(4), 96)
     assert np.array_equal(a_img, b_img) and a_anns == b_anns
     assert not np.array_equal(a_img, c_img)
+
+
+def test_labels_are_frozen_for_this_version():
+    """The demo caches a generated dataset by VERSION: labels that change without a bump
+    would train on a stale cache. Change the digest only together with VERSION."""
+    rng = np.random.default_rng(0)
+    anns = [make_image(rng, 128)[1] for _ in range(6)]
+    digest = hashlib.sha256(json.dumps(anns, sort_keys=True).encode()).hexdigest()[:16]
+    assert (VERSION, sum(map(len, anns)), digest) == (5, 11, '1e44b8d4f83a9b3c')
 
 
 def test_occlusion_and_empty_images_occur():

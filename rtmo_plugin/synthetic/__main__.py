@@ -1,4 +1,4 @@
 """``python -m rtmo_plugin.synthetic``: see :mod:`rtmo_plugin.synthetic`."""
-from rtmo_plugin.synthetic import main
+from .cli import main
 
 main()
