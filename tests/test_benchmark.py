@@ -68,3 +68,29 @@ def test_time_in_turns_alternates_the_functions_and_takes_medians():
 def test_markdown_table_columns_in_first_seen_order_and_empty_cells():
     table = markdown_table([dict(a=1.23456, b='x'), dict(c=None, a=2)], digits=2)
     assert table == '| a | b | c |\n|---|---|---|\n| 1.23 | x |  |\n| 2 |  |  |\n'
+
+
+def test_deploy_rows_time_the_model_in_memory(monkeypatch):
+    """No temporary checkpoint and no rebuild: the deploy paths get the benchmark's own model
+    (its weights and test_cfg), in eval mode."""
+    from types import SimpleNamespace
+
+    import torch
+    from torch import nn
+
+    from rtmo_plugin.lab import benchmark as bm
+    from rtmo_plugin.lab import deploy_bench
+
+    seen = {}
+
+    def fake_latency_rows(model, images, repeats, threads):
+        seen.update(model=model, training=model.training, images=images)
+        return [dict(path='ort_fp32', median_ms=20.0, speedup=None)]
+
+    monkeypatch.setattr(deploy_bench, 'latency_rows', fake_latency_rows)
+    monkeypatch.setattr(torch, 'save', lambda *a, **k: pytest.fail('saved a checkpoint'))
+    plugin = nn.Linear(1, 1).train()
+    tests = [dict(data_samples=[SimpleNamespace(img_path='a.jpg')])]
+    (row,) = bm.deploy_rows(plugin, tests, 100.0, repeats=1, threads=1)
+    assert seen == dict(model=plugin, training=False, images=['a.jpg'])
+    assert (row.what, row.plugin, row.speedup) == ('deploy: ort_fp32 (end to end)', 20.0, 5.0)

@@ -315,13 +315,11 @@ def test_a_complete_export_replaces_the_old_file(onnx_file):
 def test_deploy_refuses_bad_values_before_building(args, flag, monkeypatch, capsys):
     from rtmo_plugin.deploy import export
     from rtmo_plugin.deploy.__main__ import main
-    from rtmo_plugin.lab import deploy_bench as bench
 
     def no_build(*args, **kwargs):
         raise AssertionError('a model was built for a refused value')
 
-    monkeypatch.setattr(export, 'build_model', no_build)
-    monkeypatch.setattr(bench, 'build_model', no_build)
+    monkeypatch.setattr(export, 'build_model', no_build)  # the CLI builds through it
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     assert exit_info.value.code == 2
@@ -352,7 +350,7 @@ def test_library_refuses_bad_thresholds_and_repeats(model, onnx_file, tmp_path):
     with pytest.raises(ValueError, match='score_thr=-1'):
         postprocess(np.zeros((1, 1, 5)), np.zeros((1, 1, 17, 3)), 1.0, -1)
     with pytest.raises(ValueError, match='repeats=0'):
-        latency_rows(DEMO, None, [tmp_path / 'never_read.jpg'], repeats=0)
+        latency_rows(model, [tmp_path / 'never_read.jpg'], repeats=0)
 
 
 @pytest.mark.parametrize('args, flag', [
@@ -522,10 +520,10 @@ def test_rtmo_ort_on_a_full_disk_fails_and_keeps_the_old_outputs(onnx_file, tmp_
 ])
 def test_eval_names_a_bad_annotation_file(tmp_path, capsys, monkeypatch, content, why):
     """Before: the JSON error without the file, or a KeyError / TypeError traceback."""
+    from rtmo_plugin.deploy import export
     from rtmo_plugin.deploy.__main__ import main
-    from rtmo_plugin.lab import deploy_eval as evaluate
 
-    monkeypatch.setattr(evaluate, 'build_model', lambda *a, **k: pytest.fail('built a model'))
+    monkeypatch.setattr(export, 'build_model', lambda *a, **k: pytest.fail('built a model'))
     ann_file = tmp_path / 'annotations' / 'person_keypoints_val.json'
     ann_file.parent.mkdir()
     ann_file.write_text(content)

@@ -55,7 +55,6 @@ from rtmo_plugin.lab.builders import (
     SIZES,
     build_twins,
     coco_samples,
-    size_configs,
     train_pipeline,
     val_pipeline,
 )
@@ -181,8 +180,7 @@ def main(argv=None) -> List[bm.Row]:
         if 'deploy' in wanted and device.type == 'cuda':
             rows += bm.cuda_deploy_rows(plugin, tests, rows[0].mmpose, args.repeats)
         elif 'deploy' in wanted:
-            rows += bm.deploy_rows(plugin, size_configs(args.model)[0], tests, rows[0].mmpose,
-                                   args.repeats, args.threads)
+            rows += bm.deploy_rows(plugin, tests, rows[0].mmpose, args.repeats, args.threads)
         if 'floor' in wanted:
             rows += bm.floor_rows(plugin, side, rows[0].mmpose, clock)
     title = (f'RTMO-{args.model} at {side}x{side} on {device}, batch 1, {args.threads} '

@@ -133,8 +133,10 @@ def prepare_output(path: str) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from .export import build_model
+
     if args.command == 'export':
-        from .export import build_model, export_onnx
+        from .export import export_onnx
         from .fuse import fuse_for_deploy
 
         refuse_overwriting_inputs(args.output, args.config, args.checkpoint)
@@ -148,16 +150,18 @@ def run(args: argparse.Namespace) -> None:
     elif args.command == 'bench':
         from ..lab.deploy_bench import latency_rows, latency_table
 
-        rows = latency_rows(args.config, args.checkpoint, args.images, args.repeats, args.paths,
-                            threads=args.threads)
+        rows = latency_rows(build_model(args.config, args.checkpoint), args.images,
+                            args.repeats, args.paths, threads=args.threads)
         print(latency_table(rows))
     else:
-        from ..lab.deploy_eval import STAT_NAMES, evaluate_paths
+        from ..lab.deploy_eval import STAT_NAMES, annotation_file, evaluate_paths, read_images
 
         if args.json:
             prepare_output(args.json)
-        results = evaluate_paths(args.config, args.checkpoint, args.data_root, args.split,
-                                 args.paths)
+        # a missing or bad annotation file fails before the model is built
+        read_images(annotation_file(args.data_root, args.split))
+        results = evaluate_paths(build_model(args.config, args.checkpoint), args.data_root,
+                                 args.split, args.paths)
         print('| path | ' + ' | '.join(STAT_NAMES[:3]) + ' | AR | mean top score | '
               'top person kpt px vs ort_fp32 |')
         print('|---' * 7 + '|')

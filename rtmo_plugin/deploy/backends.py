@@ -40,12 +40,15 @@ class TorchEstimator:
 
     Args:
         model: a plugin model (e.g. :func:`.fuse.fuse_for_deploy`'s).
+        input_size: ``(w, h)`` of the letterbox; the model's ``test_cfg.input_size`` by
+            default (:func:`.export.input_size_of`).
         bf16: run the convs under bf16 autocast, with channels_last tensors.
     """
 
-    def __init__(self, model: nn.Module, score_thr: float = 0.0, bf16: bool = False,
+    def __init__(self, model: nn.Module, input_size: Optional[Tuple[int, int]] = None,
+                 score_thr: float = 0.0, bf16: bool = False,
                  graph_score_thr: Optional[float] = None) -> None:
-        self.input_size = input_size_of(model)
+        self.input_size = input_size or input_size_of(model)
         self.memory_format = torch.channels_last if bf16 else torch.contiguous_format
         self.wrapper = RTMOExportWrapper(
             model.to(memory_format=self.memory_format), score_thr=graph_score_thr,
@@ -82,21 +85,23 @@ def calibration_inputs(images: Sequence[np.ndarray], input_size: Tuple[int, int]
 
 
 def build_backends(model: nn.Module, work_dir: Path, calibration: Sequence[np.ndarray],
-                   names: Sequence[str] = ALL_PATHS,
-                   num_threads: int = 0) -> Dict[str, Predictor]:
+                   names: Sequence[str] = ALL_PATHS, num_threads: int = 0,
+                   input_size: Optional[Tuple[int, int]] = None) -> Dict[str, Predictor]:
     """Exports/quantises only what ``names`` need into ``work_dir``; returns the predictors.
 
     Args:
         model: the plugin model (eval mode, CPU), unchanged by this function.
         calibration: BGR images for static int8 calibration.
         names: a subset of :data:`ALL_PATHS`, in the order the predictors are returned.
+        input_size: ``(w, h)`` of every graph and letterbox; read once from the model's
+            ``test_cfg.input_size`` by default.
     """
     unknown = sorted(set(names) - set(ALL_PATHS))
     if unknown:
         raise ValueError(f'unknown paths {unknown}; choose from {ALL_PATHS}')
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    size = input_size_of(model)
+    size = input_size or input_size_of(model)
     built: Dict[str, object] = {}
 
     def once(key: str, make: Callable[[], object]):
@@ -108,8 +113,8 @@ def build_backends(model: nn.Module, work_dir: Path, calibration: Sequence[np.nd
         return once('fused', lambda: fuse_for_deploy(model))
 
     def fused_onnx() -> Path:
-        return once('fused_onnx', lambda: export_onnx(fused_model(),
-                                                      work_dir / 'rtmo_fused_fp32.onnx'))
+        return once('fused_onnx', lambda: export_onnx(
+            fused_model(), work_dir / 'rtmo_fused_fp32.onnx', input_size=size))
 
     def ort(path: Path) -> RTMO:
         return RTMO(path, score_thr=0.0, num_threads=num_threads)
@@ -118,11 +123,11 @@ def build_backends(model: nn.Module, work_dir: Path, calibration: Sequence[np.nd
         if name == 'eager':
             return EagerEstimator(model)
         if name == 'ort_fp32':
-            return ort(export_onnx(model, work_dir / 'rtmo_fp32.onnx'))
+            return ort(export_onnx(model, work_dir / 'rtmo_fp32.onnx', input_size=size))
         if name == 'ort_fused_fp32':
             return ort(fused_onnx())
         if name == 'torch_fused_bf16':
-            return TorchEstimator(fuse_for_deploy(model), bf16=True)
+            return TorchEstimator(fuse_for_deploy(model), input_size=size, bf16=True)
         if name == 'ort_int8_dynamic':
             return ort(quantize_dynamic_int8(fused_onnx(), work_dir / 'rtmo_int8_dyn.onnx'))
         kwargs = dict(scopes=None) if name.endswith('_all') else {}

@@ -256,20 +256,15 @@ def codec_rows(repeats: int, warmup: int, num_instances: int = 8,
     ]
 
 
-def deploy_rows(plugin, config: Path, tests, mmpose_predict_ms: float, repeats: int,
+def deploy_rows(plugin, tests, mmpose_predict_ms: float, repeats: int,
                 threads: int) -> List[Row]:
-    """Rows of the deployment paths (ONNX fp32, fused, bf16, int8), end to end.
-
-    Same weights (saved from ``plugin``) and the same image files; each path's
-    speed-up is against MMPose's eager predict measured above.
-    """
+    """Rows of the deployment paths (ONNX fp32, fused, bf16, int8) of ``plugin`` itself (its
+    weights and ``test_cfg``), end to end on the same image files; each path's speed-up is
+    against MMPose's eager predict measured above."""
     from .deploy_bench import latency_rows
 
     images = [b['data_samples'][0].img_path for b in tests]
-    with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = Path(tmp) / 'weights.pth'
-        torch.save(dict(state_dict=plugin.state_dict()), checkpoint)
-        paths = latency_rows(config, checkpoint, images, repeats=repeats, threads=threads)
+    paths = latency_rows(plugin.eval(), images, repeats=repeats, threads=threads)
     return [Row(f'deploy: {p["path"]} (end to end)', p['median_ms'], mmpose_predict_ms,
                 'vs MMPose eager predict') for p in paths]
 

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+from torch import nn
 
 from rtmo_ort import read_image
 
 from ..deploy.backends import ALL_PATHS, Predictor, build_backends
-from ..deploy.export import build_model
 from .report import markdown_table, time_in_turns
 
 
@@ -41,15 +41,16 @@ def time_paths(paths: Dict[str, Predictor], images: Sequence[np.ndarray],
             for name, ms in medians.items()]
 
 
-def latency_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]],
-                images: Sequence[Union[str, Path]], repeats: int = 5,
-                names: Sequence[str] = ALL_PATHS,
-                work_dir: Optional[Union[str, Path]] = None,
-                threads: Optional[int] = None) -> List[dict]:
-    """Median latency per deploy path, for ``tools/benchmark.py``'s table.
+def latency_rows(model: nn.Module, images: Sequence[Union[str, Path]], repeats: int = 5,
+                 names: Sequence[str] = ALL_PATHS,
+                 work_dir: Optional[Union[str, Path]] = None,
+                 threads: Optional[int] = None) -> List[dict]:
+    """Median latency per deploy path of one model, for ``tools/benchmark.py``'s table and
+    ``python -m rtmo_plugin.deploy bench``.
 
     Args:
-        config / checkpoint: the plugin model (random weights without checkpoint).
+        model: the plugin model in eval mode on the CPU (e.g. :func:`.deploy.export.build_model`'s),
+            unchanged by this function.
         images: image files; static int8 is calibrated on them.
         repeats: timed passes over the images.
         names: paths to time (see :data:`.backends.ALL_PATHS`); ``eager`` is the
@@ -68,7 +69,6 @@ def latency_rows(config: Union[str, Path], checkpoint: Optional[Union[str, Path]
     bgr = load_images(images)  # bad values and files before the paths are built
     if threads:
         torch.set_num_threads(threads)
-    model = build_model(config, checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_backends(model, Path(work_dir or tmp), bgr, names, num_threads=threads or 0)
         return time_paths(paths, bgr, repeats)

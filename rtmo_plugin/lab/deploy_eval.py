@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+from torch import nn
 
 from ..deploy.backends import ALL_PATHS, Predictor, build_backends
-from ..deploy.export import build_model
 from .deploy_bench import load_images
 
 STAT_NAMES = ('AP', 'AP50', 'AP75', 'AP_M', 'AP_L', 'AR', 'AR50', 'AR75', 'AR_M', 'AR_L')
@@ -76,26 +76,33 @@ def read_images(ann_file: Path) -> List[dict]:
     return images
 
 
-def evaluate_paths(config: Union[str, Path], checkpoint: Optional[Union[str, Path]],
-                   data_root: Union[str, Path], split: str = 'val',
+def annotation_file(data_root: Union[str, Path], split: str) -> Path:
+    """``{data_root}/annotations/person_keypoints_{split}.json``; ``FileNotFoundError`` when
+    it is missing."""
+    ann_file = Path(data_root) / 'annotations' / f'person_keypoints_{split}.json'
+    if not ann_file.is_file():
+        raise FileNotFoundError(f'{ann_file} not found: expected a COCO-layout dataset '
+                                '(python -m rtmo_plugin.synthetic makes one)')
+    return ann_file
+
+
+def evaluate_paths(model: nn.Module, data_root: Union[str, Path], split: str = 'val',
                    names: Sequence[str] = ALL_PATHS, calibration_images: int = 16,
                    work_dir: Optional[Union[str, Path]] = None) -> Dict[str, Dict[str, float]]:
-    """AP per path on ``{data_root}/{split}/*.jpg``, ``annotations/person_keypoints_{split}.json``.
+    """AP per path of ``model`` (eval mode, CPU, with ``dataset_meta``: e.g.
+    :func:`.deploy.export.build_model`'s) on ``{data_root}/{split}/*.jpg``,
+    ``annotations/person_keypoints_{split}.json``.
 
     Static int8 is calibrated on up to ``calibration_images`` images of the
     ``train`` split when it exists, else of the evaluated split.
     """
     data_root = Path(data_root)
-    ann_file = data_root / 'annotations' / f'person_keypoints_{split}.json'
-    if not ann_file.is_file():
-        raise FileNotFoundError(f'{ann_file} not found: expected a COCO-layout dataset '
-                                '(python -m rtmo_plugin.synthetic makes one)')
+    ann_file = annotation_file(data_root, split)
     info = read_images(ann_file)
     images = load_images([data_root / split / item['file_name'] for item in info])
     calib_dir = data_root / 'train'
     calib_files = sorted(calib_dir.glob('*.jpg'))[:calibration_images]
     calibration = load_images(calib_files) if calib_files else images[:calibration_images]
-    model = build_model(config, checkpoint)
     sigmas = keypoint_sigmas(model)
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_backends(model, Path(work_dir or tmp), calibration, names)
