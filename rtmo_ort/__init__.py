@@ -88,18 +88,29 @@ class ImageFileError(ValueError):
         self.path, self.reason = Path(path), reason
 
 
-def is_truncated(data: bytes) -> Optional[str]:
+JPEG_START, PNG_START = b'\xff\xd8', b'\x89PNG\r\n\x1a\n'
+TAIL_BYTES = 4096  # what a scan reads of a file's end: the JPEG/PNG end markers lie there
+
+
+def is_truncated(data: bytes, tail: Optional[bytes] = None) -> Optional[str]:
     """Why the bytes of a JPEG or PNG file are incomplete, or None (other formats: None).
 
     OpenCV decodes a cut JPEG with a warning and grey rows; these checks catch it: a JPEG
     whose last end-of-image marker does not follow its last start-of-scan (inside scan
     data ``FF`` is always followed by ``00`` or a restart marker, so ``FF D9`` there is the
     end), a PNG without its closing IEND chunk.
+
+    Args:
+        data: the whole file; or, with ``tail``, only its first bytes (8 or more).
+        tail: the file's last bytes (e.g. :data:`TAIL_BYTES`), so that a scan of a large
+            dataset reads two small pieces of each file; the end markers are looked for
+            there (a JPEG whose last scan starts before them: the end marker suffices).
     """
-    if data[:2] == b'\xff\xd8':
-        if data.rfind(b'\xff\xd9') < max(data.rfind(b'\xff\xda'), 0):
+    end = data if tail is None else tail
+    if data[:2] == JPEG_START:
+        if end.rfind(b'\xff\xd9') < max(end.rfind(b'\xff\xda'), 0):
             return 'truncated JPEG (the file ends before its end-of-image marker)'
-    elif data[:8] == b'\x89PNG\r\n\x1a\n' and b'IEND\xaeB`\x82' not in data[-4096:]:
+    elif data[:8] == PNG_START and b'IEND\xaeB`\x82' not in end[-TAIL_BYTES:]:
         return 'truncated PNG (no IEND chunk at the end)'
     return None
 
@@ -267,6 +278,7 @@ def draw(image: np.ndarray, poses: Poses, keypoint_thr: float = 0.3) -> np.ndarr
     return canvas
 
 
-__all__ = ['COCO_SKELETON', 'PAD_VALUE', 'ImageFileError', 'Poses', 'RTMO', 'count_arg', 'draw',
-           'is_fraction', 'is_truncated', 'letterbox', 'new_file_mode', 'open_regular',
-           'postprocess', 'read_image', 'threshold_arg', 'to_input']
+__all__ = ['COCO_SKELETON', 'JPEG_START', 'PAD_VALUE', 'PNG_START', 'TAIL_BYTES',
+           'ImageFileError', 'Poses', 'RTMO', 'count_arg', 'draw', 'is_fraction', 'is_truncated',
+           'letterbox', 'new_file_mode', 'open_regular', 'postprocess', 'read_image',
+           'threshold_arg', 'to_input']

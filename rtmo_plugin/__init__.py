@@ -31,7 +31,7 @@ from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
 # checkpoint: the weights_only allow-list; registry: the scope of rtmo_plugin:: configs
 from . import checkpoint, registry  # noqa: F401, E402
 from .codecs import BoxSimCCLabel  # noqa: E402
-from .data_checks import DataCheckHook, InputSizeCheckHook  # noqa: E402
+from .data_checks import DataCheckHook  # noqa: E402
 from .datasets import CocoWholeBodyBottomupDataset  # noqa: E402
 from .engine import (  # noqa: E402
     Bf16OptimWrapper,
@@ -44,6 +44,7 @@ from .engine import (  # noqa: E402
     NonFiniteLossHook,
     RandomStateHook,
 )
+from .engine.config_checks import InputSizeCheckHook  # noqa: E402
 from .metainfo import KeypointMetainfoCheckHook  # noqa: E402
 from .models import MLECoordLoss, RTMOPoseHead  # noqa: E402
 

@@ -17,9 +17,10 @@
    image, box wider and taller than ``min_gt_bbox_wh``). When no person is left the hook
    raises :class:`DataCheckError` naming why (all keypoints invisible, zero-area boxes,
    keypoints outside the image) instead of training on nothing.
-4. **Image files** (all sets): a fast existence and header scan, no decoding: JPEG SOI/EOI
-   markers (a missing EOI means a truncated file), PNG signature and IEND chunk, width and
-   height from the header. Bad files stop the run before training with the list of files
+4. **Image files** (all sets, :mod:`rtmo_plugin.image_files`): a fast existence and header
+   scan, no decoding: a JPEG's end-of-image marker after its last scan, a PNG's IEND chunk
+   (both in the last 4 KB: :func:`rtmo_ort.is_truncated`), width and height from the
+   header. Bad files stop the run before training with the list of files
    and the reason; with ``skip_bad_images=True`` each bad training image's slot is filled
    with the next good image (the epoch length and the schedule stay as configured, as for
    samples mmengine's datasets re-draw) and the files are listed in a warning.
@@ -33,8 +34,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -44,69 +43,15 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
-from .utils import leaf_datasets, unwrap
+from .image_files import scan_images
+from .utils import leaf_datasets
 
 # per-image keys of a bottom-up data info; every other array/list holds one row per person
 _IMAGE_KEYS = {'img_id', 'img_path', 'invalid_segs', 'sample_idx', 'img_shape', 'ori_shape'}
-_TAIL_BYTES = 4096
 
 
 class DataCheckError(ValueError):
     """The data cannot be trained on as it is; the message says what and how to fix it."""
-
-
-# image headers ------------------------------------------------------------------------
-
-
-def _jpeg_size(head: bytes) -> Optional[Tuple[int, int]]:
-    """``(width, height)`` from the first SOF segment of a JPEG's leading bytes."""
-    pos = 2
-    while pos + 9 < len(head):
-        if head[pos] != 0xFF:
-            return None
-        marker = head[pos + 1]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
-            pos += 2
-            continue
-        length = struct.unpack('>H', head[pos + 2:pos + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack('>HH', head[pos + 5:pos + 9])
-            return width, height
-        pos += 2 + length
-    return None
-
-
-def image_problem(path: str) -> Tuple[Optional[str], Optional[Tuple[int, int]]]:
-    """``(problem or None, (width, height) or None)`` of an image file, from its header.
-
-    JPEG and PNG are checked for their start and end markers; other formats are decoded
-    with OpenCV (rare in pose datasets).
-    """
-    if not os.path.exists(path):
-        return 'missing (no such file)', None
-    if not os.path.isfile(path):
-        return 'not a file', None
-    size = os.path.getsize(path)
-    if size == 0:
-        return 'empty file (0 bytes)', None
-    with open(path, 'rb') as f:
-        head = f.read(65536)
-        f.seek(max(0, size - _TAIL_BYTES))
-        tail = f.read()
-    if head[:2] == b'\xff\xd8':
-        if b'\xff\xd9' not in tail:
-            return 'truncated JPEG (no end-of-image marker)', None
-        dims = _jpeg_size(head)
-        return (None, dims) if dims else ('corrupt JPEG header (no frame size)', None)
-    if head[:8] == b'\x89PNG\r\n\x1a\n':
-        if b'IEND' not in tail:
-            return 'truncated PNG (no IEND chunk)', None
-        return None, struct.unpack('>II', head[16:24])
-    import cv2
-    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if image is None:
-        return f'not an image OpenCV can decode (starts with {head[:8]!r})', None
-    return None, (image.shape[1], image.shape[0])
 
 
 # annotations --------------------------------------------------------------------------
@@ -435,34 +380,27 @@ def explain_dataset_failure(cfg) -> Optional[str]:
 
 
 def raw_data_infos(dataset) -> List[dict]:
-    """A leaf dataset's stored data infos (without what ``get_data_info`` adds)."""
+    """A leaf dataset's stored data infos, without what MMPose's ``get_data_info`` adds
+    (metainfo) or mmengine's (``sample_idx``): mmengine's own ``get_data_info``."""
+    from mmengine.dataset import BaseDataset
+
     dataset.full_init()
-    if getattr(dataset, 'serialize_data', False):
-        ends = dataset.data_address
-        starts = np.concatenate([[0], ends[:-1]])
-        return [pickle.loads(dataset.data_bytes[s:e].tobytes()) for s, e in zip(starts, ends)]
-    return list(dataset.data_list)
+    infos = [BaseDataset.get_data_info(dataset, index) for index in range(len(dataset))]
+    for info in infos:
+        info.pop('sample_idx', None)
+    return infos
 
 
 def set_data_infos(dataset, infos: List[dict]) -> None:
-    """Replaces a leaf dataset's data infos (the same count: wrappers keep their sizes)."""
+    """Replaces a leaf dataset's data infos (the same count: wrappers keep their sizes).
+
+    mmengine has no public way to replace a built dataset's infos: ``data_list`` is the
+    attribute ``full_init`` fills, and a serialised dataset (``serialize_data=True``, the
+    default) is re-serialised with ``_serialize_data``, the private method ``full_init``
+    itself calls (writing its byte format here would copy it)."""
     dataset.data_list = infos
     if getattr(dataset, 'serialize_data', False):
         dataset.data_bytes, dataset.data_address = dataset._serialize_data()
-
-
-def scan_images(infos: List[dict]) -> Tuple[Dict[str, str], Dict[str, Tuple[int, int]]]:
-    """``({path: problem}, {path: (width, height)})`` over the unique local files."""
-    problems, dims = {}, {}
-    for path in dict.fromkeys(info['img_path'] for info in infos if 'img_path' in info):
-        if '://' in str(path):  # remote storage (backend_args): not scanned
-            continue
-        problem, size = image_problem(str(path))
-        if problem:
-            problems[path] = problem
-        elif size:
-            dims[path] = size
-    return problems, dims
 
 
 def check_annotations(infos: List[dict], dims: Dict[str, Tuple[int, int]], rule: FilterRule,
@@ -612,57 +550,3 @@ class DataCheckHook(Hook):
     def _files_message(name: str, problems: Dict[str, str]) -> str:
         lines = ''.join(f'\n  {path}: {why}' for path, why in problems.items())
         return f'{len(problems)} unreadable image files in {name}:{lines}\n'
-
-
-# settings -----------------------------------------------------------------------------
-
-
-def _sizes(node, path: str):
-    """``(config key, size)`` of every ``input_size`` / ``img_scale`` under ``node``."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            where = f'{path}.{key}' if path else str(key)
-            if key in ('input_size', 'img_scale') and isinstance(value, (list, tuple)):
-                yield where, tuple(value)
-            else:
-                yield from _sizes(value, where)
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            yield from _sizes(value, f'{path}[{i}]')
-
-
-def check_input_sizes(cfg, stride: int,
-                      keys=('train_dataloader', 'val_dataloader', 'test_dataloader',
-                            'custom_hooks', 'model')) -> None:
-    """Raises :class:`DataCheckError` naming every pipeline / test size of ``cfg`` that is
-    not a multiple of ``stride`` (the head's largest featmap stride)."""
-    bad = [f'{where}={list(size)}' for key in keys if cfg.get(key) is not None
-           for where, size in _sizes(cfg.get(key), key)
-           if any(not isinstance(v, int) or v <= 0 or v % stride for v in size)]
-    if bad:
-        raise DataCheckError(
-            f'input sizes must be positive multiples of the largest featmap stride ({stride}) '
-            f'of model.head: {", ".join(bad)}; round them to multiples of {stride}')
-
-
-@HOOKS.register_module()
-class InputSizeCheckHook(Hook):
-    """Before any step: every ``input_size`` / ``img_scale`` of the train, val and test
-    pipelines (and ``model.test_cfg``) is a multiple of the head's largest featmap stride,
-    instead of a failure at the first validation, an epoch later."""
-
-    priority = 'VERY_HIGH'
-
-    def before_train(self, runner) -> None:
-        self._check(runner)
-
-    def before_test(self, runner) -> None:
-        self._check(runner, keys=('test_dataloader', 'model'))
-
-    @staticmethod
-    def _check(runner, **kwargs) -> None:
-        model = unwrap(runner.model)
-        strides = getattr(getattr(getattr(model, 'head', None), 'prior_generator', None),
-                          'strides', None)
-        if strides:  # bottom-up heads with a grid of priors
-            check_input_sizes(runner.cfg, max(max(s) for s in strides), **kwargs)

@@ -13,7 +13,8 @@ from mmpose.registry import DATASETS
 from reliability_fixtures import SIZE, edited, tiny_cfg, write_tiny_set
 
 from helpers import load_tool
-from rtmo_plugin.data_checks import DataCheckError, DataCheckHook, image_problem
+from rtmo_plugin.data_checks import DataCheckError, DataCheckHook
+from rtmo_plugin.image_files import image_problem
 
 LOGGERS = itertools.count()
 PIPELINE = [dict(type='LoadImage'),
@@ -69,14 +70,32 @@ def test_image_problem_reads_headers_only(tiny_set, tmp_path):
     png = (tmp_path / 'ok.png').read_bytes()
     (tmp_path / 'cut.png').write_bytes(png[:len(png) - 20])
     assert image_problem(str(tmp_path / 'half.jpg'))[0] == \
-        'truncated JPEG (no end-of-image marker)'
+        'truncated JPEG (the file ends before its end-of-image marker)'
     assert image_problem(str(tmp_path / 'noise.jpg'))[0].startswith(
         'not an image OpenCV can decode')
     assert image_problem(str(tmp_path / 'empty.jpg'))[0] == 'empty file (0 bytes)'
     assert image_problem(str(tmp_path / 'missing.jpg'))[0] == 'missing (no such file)'
     assert image_problem(str(tmp_path))[0] == 'not a file'
     assert image_problem(str(tmp_path / 'ok.png')) == (None, (30, 20))
-    assert image_problem(str(tmp_path / 'cut.png'))[0] == 'truncated PNG (no IEND chunk)'
+    assert image_problem(str(tmp_path / 'cut.png'))[0] == 'truncated PNG (no IEND chunk at the end)'
+
+
+def test_the_scan_and_the_runtime_read_agree_on_truncation(tiny_set, tmp_path):
+    """One truncation rule (rtmo_ort.is_truncated): the scan reads a file's head and tail,
+    rtmo_ort.read_image the whole file; every cut of a JPEG and a PNG gets the same verdict."""
+    import cv2
+
+    from rtmo_ort import is_truncated
+
+    root, _ = tiny_set
+    cv2.imwrite(str(tmp_path / 'ok.png'), np.zeros((20, 30, 3), np.uint8))
+    for source in (root / 'train' / '000001.jpg', tmp_path / 'ok.png'):
+        data = source.read_bytes()
+        for end in range(len(data) // 3, len(data) + 1, 97):
+            cut = tmp_path / f'cut{source.suffix}'
+            cut.write_bytes(data[:end])
+            assert image_problem(str(cut))[0] == is_truncated(data[:end]), (source.name, end)
+        assert is_truncated(data) is None
 
 
 def test_missing_truncated_and_random_images_stop_before_training(tiny_set):

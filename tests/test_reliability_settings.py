@@ -9,7 +9,8 @@ from reliability_fixtures import DEMO_CONFIG
 from helpers import load_tool
 from rtmo_plugin.build import build_model, load_config
 from rtmo_plugin.checkpoint import CheckpointMismatchError, compare_state_dict
-from rtmo_plugin.data_checks import DataCheckError, InputSizeCheckHook, check_input_sizes
+from rtmo_plugin.engine.config_checks import InputSizeCheckHook, check_input_sizes
+from rtmo_plugin.engine.run_settings import SettingsError
 
 CROWDPOSE_METAINFO = 'configs/_base_/datasets/crowdpose.py'  # 14 keypoints
 
@@ -34,7 +35,7 @@ def test_input_sizes_must_be_multiples_of_the_largest_stride():
     check_input_sizes(cfg, 32)  # the shipped demo config is fine
     cfg.val_dataloader.dataset.pipeline[1].input_size = (100, 128)
     cfg.model.test_cfg.input_size = (100, 128)
-    with pytest.raises(DataCheckError) as err:
+    with pytest.raises(SettingsError) as err:
         check_input_sizes(cfg, 32)
     message = str(err.value)
     assert 'val_dataloader.dataset.pipeline[1].input_size=[100, 128]' in message
@@ -46,7 +47,7 @@ def test_size_hook_reads_the_stride_from_the_head():
     cfg = load_config(DEMO_CONFIG)
     cfg.train_dataloader.dataset.pipeline[1].input_size = (120, 120)
     runner = SimpleNamespace(cfg=cfg, model=build_model(cfg))
-    with pytest.raises(DataCheckError, match=r'train_dataloader.dataset.pipeline\[1\]'
+    with pytest.raises(SettingsError, match=r'train_dataloader.dataset.pipeline\[1\]'
                        r'.input_size=\[120, 120\]'):
         InputSizeCheckHook().before_train(runner)
     InputSizeCheckHook().before_test(runner)  # the test pipeline is fine

@@ -31,7 +31,8 @@ from mmengine.fileio import get_local_path
 from mmpose.datasets import H36MWholeBodyDataset
 from mmpose.registry import DATASETS
 
-from rtmo_plugin.data_checks import DataCheckError, image_problem
+from rtmo_plugin.data_checks import DataCheckError
+from rtmo_plugin.image_files import image_problem
 
 # what a pickled H3WB entry may refer to: numpy's array and scalar reconstruction
 _NUMPY_GLOBALS = {('numpy', 'ndarray'), ('numpy', 'dtype')} | {

@@ -24,9 +24,10 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 
 from rtmo_plugin.checkpoint import check_checkpoint
-from rtmo_plugin.data_checks import DataCheckError, image_problem
+from rtmo_plugin.data_checks import DataCheckError
 from rtmo_plugin.engine.amp import Bf16OptimWrapper, FiniteBf16OptimWrapper
 from rtmo_plugin.engine.finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossHook
+from rtmo_plugin.image_files import image_problem
 
 # (--amp: the AMP twin on a GPU, bf16 autocast on a CPU)
 for _cls in (FiniteOptimWrapper, FiniteAmpOptimWrapper, FiniteBf16OptimWrapper,
