@@ -28,15 +28,16 @@ def leaf_datasets(dataset) -> list:
 
 
 def write_atomic(path: Union[str, Path], data: Union[str, bytes]) -> Path:
-    """Writes ``data`` to ``path`` through a temporary name in the same folder, renamed when
-    complete: readers see the old file or the whole new one, never half of it."""
+    """Writes ``data`` to ``path`` through a temporary name in the same folder, flushed to
+    disk and renamed when complete: readers see the old file or the whole new one, never half
+    of it. The file gets the mode ``open()`` gives a new file (the umask's)."""
     path = Path(path)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:
-            tmp.write_text(data)
+        with open(tmp, 'wb' if isinstance(data, bytes) else 'w') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -548,6 +548,9 @@ def test_eval_json_output_is_checked_before_evaluating(tmp_path, capsys, monkeyp
             f'cannot write {bad} ({why}' in err[0], err
     cli.write_json(str(tmp_path / 'new' / 'sub' / 'r.json'), {'AP': 1.0})
     assert json.loads((tmp_path / 'new' / 'sub' / 'r.json').read_text()) == {'AP': 1.0}
+    from rtmo_ort import new_file_mode  # the umask's mode, not a temporary file's 0600
+    assert (tmp_path / 'new' / 'sub' / 'r.json').stat().st_mode & 0o777 == new_file_mode()
+    assert [p.name for p in (tmp_path / 'new' / 'sub').iterdir()] == ['r.json']
 
 
 def test_a_checkpoint_that_does_not_fit_is_one_line_without_an_opt_in(model, tmp_path, capsys):

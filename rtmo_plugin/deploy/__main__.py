@@ -8,11 +8,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-from rtmo_ort import count_arg, new_file_mode, threshold_arg
+from rtmo_ort import count_arg, threshold_arg
 
+from ..utils import write_atomic
 from .backends import ALL_PATHS
 
 MIN_OPSET = 11  # the graph's NonMaxSuppression
@@ -91,23 +91,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def write_json(path: str, data) -> None:
-    """``data`` as JSON, written to a temporary name beside ``path`` (its folder made when
-    missing) and renamed; an ``OSError`` names ``path``."""
-    target, name = Path(path), None
+    """``data`` as JSON, written atomically (:func:`rtmo_plugin.utils.write_atomic`) to
+    ``path``, its folder made when missing; an ``OSError`` names ``path``."""
     try:
         prepare_output(path)
-        fd, name = tempfile.mkstemp(prefix=f'.{target.name}.', dir=target.parent)
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(name, new_file_mode())
-        os.replace(name, target)
+        write_atomic(path, json.dumps(data, indent=2))
     except OSError as err:
         raise OSError(err.errno, f'cannot write {path} ({err.strerror or err})') from None
-    finally:
-        if name and os.path.exists(name):
-            os.unlink(name)
 
 
 def refuse_overwriting_inputs(output: str, *inputs) -> None:
