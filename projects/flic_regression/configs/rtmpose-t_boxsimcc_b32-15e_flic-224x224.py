@@ -4,7 +4,7 @@
 # under the same protocol: the torso-box crop, validation on the held-out training frames,
 # the test split only tested. Unlabelled slots get keypoint weight 0, so RTMPose's KL loss
 # ignores them as the MSE does.
-_base_ = ['../../../configs/rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py',
+_base_ = ['rtmo_plugin::rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py',
           './_base_/flic_guards.py']
 custom_imports = dict(imports=['rtmo_plugin', 'projects.flic_regression.flic_regression'],
                       allow_failed_imports=False)
@@ -20,19 +20,11 @@ codec = dict(type='BoxSimCCLabel', input_size=input_size, sigma=(5.3, 5.3),
              simcc_split_ratio=2.0, normalize=False)
 
 
-def _sized(pipeline, flip=True):
-    out = []
-    for t in pipeline:
-        if t['type'] == 'RandomFlip' and not flip:
-            continue
-        if t['type'] == 'TopdownAffine':
-            t = dict(t, input_size=input_size)
-        elif t['type'] == 'GetBBoxCenterScale':  # FLICDataset's boxes are padded crops
-            t = dict(t, padding=1.0)
-        elif t['type'] == 'GenerateTarget':
-            t = dict(t, encoder=codec)
-        out.append(t)
-    return out
+def _sized(pipeline: list) -> list:
+    """RTMPose's pipeline at this input size and codec, on FLICDataset's padded-crop boxes."""
+    changes = {'TopdownAffine': dict(input_size=input_size), 'GenerateTarget': dict(encoder=codec),
+               'GetBBoxCenterScale': dict(padding=1.0)}
+    return [dict(t, **changes.get(t['type'], {})) for t in pipeline]
 
 
 train_pipeline = _sized(_base_.train_pipeline)

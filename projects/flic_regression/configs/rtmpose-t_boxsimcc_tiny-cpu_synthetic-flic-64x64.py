@@ -10,17 +10,10 @@ codec = dict(type='BoxSimCCLabel', input_size=input_size, sigma=(1.5, 1.5),  # 5
              simcc_split_ratio=2.0, normalize=False)
 
 
-def _sized(pipeline, flip=False):
-    out = []
-    for t in pipeline:
-        if t['type'] == 'RandomFlip' and not flip:
-            continue
-        if t['type'] == 'TopdownAffine':
-            t = dict(t, input_size=input_size)
-        elif t['type'] == 'GenerateTarget':
-            t = dict(t, encoder=codec)
-        out.append(t)
-    return out
+def _sized(pipeline: list) -> list:
+    """The base's pipeline at this input size and codec, without flips."""
+    changes = {'TopdownAffine': dict(input_size=input_size), 'GenerateTarget': dict(encoder=codec)}
+    return [dict(t, **changes.get(t['type'], {})) for t in pipeline if t['type'] != 'RandomFlip']
 
 
 train_pipeline = _sized(_base_.train_pipeline)
