@@ -6,10 +6,13 @@ What the tests and ``tools/benchmark.py`` build (models from configs:
 - :func:`build_twins`: the plugin's RTMO and MMPose 1.3's RTMO of the same size with the same
   weights (MMPose's state dict loads into the plugin with ``strict=True``);
 - :func:`train_pipeline` / :func:`val_pipeline` and :func:`coco_batch`: real batches through
-  RTMO's stage-2 pipeline without its random parts, or through the val pipeline.
+  RTMO's stage-2 pipeline without its random parts, or through the val pipeline (both read
+  from the base config, ``configs/_base_/rtmo_coco-640x640.py``).
 """
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
@@ -73,30 +76,30 @@ def resize_bottomup(node, size: Tuple[int, int]):
     return node
 
 
+# RTMO's pipelines are written once, in the base config; the harness reads them from there
+BASE_CONFIG = '_base_/rtmo_coco-640x640.py'
+RANDOM_TRANSFORMS = ('YOLOXHSVRandomAug', 'RandomFlip')  # stage 2's random parts
+
+
+@functools.cache
+def _base_pipelines() -> dict:
+    cfg = load_config(plugin_config_dir() / BASE_CONFIG)
+    return {name: cfg[name] for name in ('train_pipeline_stage2', 'val_pipeline')}
+
+
 def train_pipeline(input_size: Tuple[int, int], heatmap_mask: bool = True) -> list:
-    """RTMO's stage-2 training pipeline without its random parts: the same targets each call."""
-    return [
-        dict(type='LoadImage'),
-        dict(type='BottomupRandomAffine', input_size=input_size, shift_prob=0, rotate_prob=0,
-             scale_prob=0, scale_type='long', pad_val=(114, 114, 114), bbox_keep_corner=False,
-             clip_border=True),
-        *([dict(type='BottomupGetHeatmapMask', get_invalid=True)] if heatmap_mask else []),
-        dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
-        dict(type='GenerateTarget',
-             encoder=dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)),
-        dict(type='PackPoseInputs'),
-    ]
+    """RTMO's stage-2 training pipeline (the base config's ``train_pipeline_stage2``) at
+    ``input_size`` without its random parts (colour jitter, flip; its affine transform has
+    every probability at 0): the same targets each call. ``heatmap_mask=False`` leaves out
+    ``BottomupGetHeatmapMask``."""
+    left_out = RANDOM_TRANSFORMS + (() if heatmap_mask else ('BottomupGetHeatmapMask',))
+    steps = resize_bottomup(copy.deepcopy(_base_pipelines()['train_pipeline_stage2']), input_size)
+    return [step for step in steps if step['type'] not in left_out]
 
 
 def val_pipeline(input_size: Tuple[int, int]) -> list:
-    """RTMO's val pipeline (letterbox to ``input_size``, centred), as in the base config."""
-    return [
-        dict(type='LoadImage'),
-        dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
-        dict(type='PackPoseInputs',
-             meta_keys=('id', 'img_id', 'img_path', 'ori_shape', 'img_shape', 'input_size',
-                        'input_center', 'input_scale')),
-    ]
+    """RTMO's val pipeline (letterbox to ``input_size``, centred): the base config's."""
+    return resize_bottomup(copy.deepcopy(_base_pipelines()['val_pipeline']), input_size)
 
 
 def coco_samples(data_root: PathLike, pipeline: list, ann_file: str = 'person_keypoints.json',
