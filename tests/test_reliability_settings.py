@@ -100,3 +100,24 @@ def test_test_tool_refuses_another_keypoint_set_and_names_the_option(checkpoint_
     with pytest.raises(SystemExit) as err:
         test_tool.main([str(cfg_file), str(checkpoint_17), '--work-dir', str(tmp_path / 'w')])
     assert 'does not fit the model' in str(err.value) and '--partial-load' in str(err.value)
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_tools_print_a_wrong_input_size_as_one_error_line(tool, checkpoint_17, tmp_path):
+    """InputSizeCheckHook's SettingsError, raised inside the Runner, ends tools/train.py and
+    tools/test.py as one ``error:`` line (a traceback from tools/test.py before)."""
+    from mmengine.config import Config
+    from reliability_fixtures import tiny_cfg, write_tiny_set
+
+    write_tiny_set(tmp_path / 'data')
+    cfg = tiny_cfg(tmp_path / 'data', tmp_path / 'work')
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.model.test_cfg.input_size = (100, 100)
+    cfg_file = tmp_path / 'cfg.py'
+    Config(cfg.to_dict()).dump(str(cfg_file))
+    argv = [str(cfg_file)] + ([str(checkpoint_17)] if tool == 'test' else [])
+    with pytest.raises(SystemExit) as err:
+        load_tool(tool).main(argv)
+    assert str(err.value) == ('error: input sizes must be positive multiples of the largest '
+                              'featmap stride (32) of model.head: model.test_cfg.input_size='
+                              '[100, 100]; round them to multiples of 32')

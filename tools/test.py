@@ -87,6 +87,8 @@ def main(argv=None) -> None:
         raise SystemExit(f'error: {err}') from None
     try:
         runner.test()
+    except USER_ERRORS as err:  # e.g. InputSizeCheckHook's SettingsError
+        raise SystemExit(f'error: {err}') from None
     except DataCheckError:
         raise
     except (KeyError, TypeError, IndexError, ValueError, AssertionError) as err:
