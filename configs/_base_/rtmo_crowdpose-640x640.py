@@ -23,21 +23,12 @@ param_scheduler = [
 input_size = _base_.input_size
 # the COCO recipe's milder stage 1, kept by MMPose's Body7 -> CrowdPose config
 coco_train_pipeline_stage1 = _base_.train_pipeline_stage1
+# stage 1 with stronger affine augmentation and a wider MixUp range
 train_pipeline_stage1 = [
-    dict(type='LoadImage', backend_args=None),
-    dict(type='Mosaic', img_scale=input_size, pad_val=114.0,
-         pre_transform=[dict(type='LoadImage', backend_args=None)]),
-    dict(type='BottomupRandomAffine', input_size=input_size, shift_factor=0.2,
-         rotate_factor=30, scale_factor=(0.5, 1.5), pad_val=114, distribution='uniform',
-         transform_mode='perspective', bbox_keep_corner=False, clip_border=True),
-    dict(type='YOLOXMixUp', img_scale=input_size, ratio_range=(0.6, 1.6), pad_val=114.0,
-         pre_transform=[dict(type='LoadImage', backend_args=None)]),
-    dict(type='YOLOXHSVRandomAug'),
-    dict(type='RandomFlip'),
-    dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
-    dict(type='GenerateTarget', encoder=_base_.codec),
-    dict(type='PackPoseInputs'),
-]
+    dict(t, **{'BottomupRandomAffine': dict(shift_factor=0.2, rotate_factor=30,
+                                            scale_factor=(0.5, 1.5)),
+               'YOLOXMixUp': dict(ratio_range=(0.6, 1.6))}.get(t['type'], {}))
+    for t in coco_train_pipeline_stage1]
 
 dataset = dict(type='CrowdPoseDataset', metainfo=dict(from_file=metafile),
                data_prefix=dict(img='pose/CrowdPose/images/'))

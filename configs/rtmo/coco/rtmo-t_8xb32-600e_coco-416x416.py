@@ -23,16 +23,9 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline_stage1))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
-custom_hooks = [
-    dict(type='YOLOXPoseModeSwitchHook', num_last_epochs=20,
-         new_train_pipeline=train_pipeline_stage2, priority=48),
-    dict(type='RTMOModeSwitchHook', priority=48, epoch_attributes={
-        280: {'proxy_target_cc': True, 'loss_mle.loss_weight': 5.0,
-              'loss_oks.loss_weight': 10.0}}),
-    dict(type='SyncNormHook', priority=48),
-    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0002, update_buffers=True,
-         strict_load=False, priority=49),
-]
+# the base's hooks, the pipeline switch to this size's second-stage pipeline
+custom_hooks = [dict(h, new_train_pipeline=train_pipeline_stage2) if 'new_train_pipeline' in h
+                else h for h in _base_.custom_hooks]
 
 size = _base_.rtmo_t
 model = dict(
