@@ -20,9 +20,16 @@ def test_benchmark_runs_and_reports_every_row(coco_mini, tmp_path, capsys):
         assert any(name.startswith(prefix) for name in names), prefix
     assert sum('step phase' in name for name in names) == 5
     assert any(name.startswith('deploy: ort_fp32') for name in names), names
-    work, speed, floor = (row for row in rows if row.what.startswith('fp32 floor'))
-    assert work.unit == 'GFLOP' and speed.unit == 'GFLOP/s' and work.plugin > 0
-    assert abs(floor.plugin - 1e3 * work.plugin / speed.plugin) < 1e-6
+    floors = {row.what: row for row in rows if row.what.startswith('floor')}
+    work = floors['floor: convolution work of the deploy model, 1 image']
+    assert work.unit == 'GFLOP' and work.plugin > 0
+    for precision in ('fp32', 'int8'):  # bf16 only where the CPU has it
+        peak = next(row for name, row in floors.items()
+                    if name.startswith(f'floor: {precision} peak'))
+        floor = floors[f'floor: {precision}, the convolutions at that peak']
+        assert abs(floor.plugin - 1e3 * work.plugin / peak.plugin) < 1e-6
+        assert 'best GEMM' in peak.check, peak.check
+    assert 'timed paths are slower than their floor' in floors['floor check'].check
     timed = [row for row in rows if row.unit == 'ms']
     assert all(row.plugin > 0 and row.mmpose > 0 and row.speedup > 0 for row in timed)
     train = next(row for row in rows if row.what.startswith('training step'))
@@ -94,3 +101,56 @@ def test_deploy_rows_time_the_model_in_memory(monkeypatch):
     (row,) = bm.deploy_rows(plugin, tests, 100.0, repeats=1, threads=1)
     assert seen == dict(model=plugin, training=False, images=['a.jpg'])
     assert (row.what, row.plugin, row.speedup) == ('deploy: ort_fp32 (end to end)', 20.0, 5.0)
+
+
+CPUINFO = """processor\t: 0
+cpu MHz\t\t: 2000.000
+flags\t\t: fpu sse2 avx2 avx512f avx512_vnni
+processor\t: 1
+cpu MHz\t\t: 1000.000
+flags\t\t: fpu
+"""
+
+
+def test_computed_peaks_are_cores_times_clock_times_the_best_unit(tmp_path):
+    from rtmo_plugin.lab.peak import Peak, computed_peak, cpu_info, least_clock_ghz
+
+    path = tmp_path / 'cpuinfo'
+    path.write_text(CPUINFO)
+    flags, mhz = cpu_info(str(path))  # the first processor's
+    assert mhz == 2000.0 and {'avx512f', 'avx512_vnni'} <= flags and 'fpu' in flags
+    assert computed_peak('fp32', 2, flags, 2.0).gflops == 2 * 2.0 * 64  # AVX-512 beats AVX2
+    assert computed_peak('int8', 2, flags, 2.0).gflops == 2 * 2.0 * 256
+    assert computed_peak('bf16', 2, flags, 2.0) is None  # no bf16 unit
+    # a measured int8 GEMM at 1,536 GOP/s on 2 cores of 256 ops/cycle proves 3 GHz
+    ghz, how = least_clock_ghz([Peak('int8', 1536.0, '')], 2, flags, mhz)
+    assert ghz == 3.0 and 'int8 GEMM' in how
+    assert least_clock_ghz([Peak('int8', 100.0, '')], 2, flags, mhz)[0] == 2.0  # reported
+
+
+def test_peaks_take_the_larger_of_measured_and_computed(tmp_path):
+    from rtmo_plugin.lab.peak import peaks
+
+    path = tmp_path / 'cpuinfo'
+    path.write_text(CPUINFO.replace('2000.000', '0.001'))  # a clock no GEMM is below
+    fp32, int8 = peaks(['fp32', 'int8'], cores=1, sizes=(64,), cpuinfo=str(path))
+    values = []
+    for peak in (fp32, int8):
+        measured, computed = (float(part.split(' = ')[1]) for part in peak.how.split('; '))
+        assert 'computed 1 cores' in peak.how, peak.how
+        assert abs(peak.gflops - max(measured, computed)) <= 0.5 and measured > 0  # 0 digits
+        values.append((measured, computed))
+    # the clock is the one the fastest GEMM (relative to its unit) proves: there they agree
+    assert min(abs(m - c) for m, c in values) <= 1.0, values
+
+
+def test_floor_violations_name_paths_faster_than_their_precision_floor():
+    from rtmo_plugin.lab.peak import floor_violations, precision_of
+
+    assert [precision_of(p) for p in ('ort_fp32', 'torch_fused_bf16', 'ort_int8_static')] == \
+        ['fp32', 'bf16', 'int8']
+    floors = {'fp32': 60.0, 'int8': 15.0}
+    assert floor_violations({'ort_fp32': 63.0, 'ort_int8_static': 38.0}, floors) == []
+    broken = floor_violations({'ort_fp32': 50.0, 'torch_fused_bf16': 10.0}, floors)
+    assert len(broken) == 2 and broken[0].startswith('ort_fp32 took 50.0 ms, below its fp32')
+    assert 'bf16 floor 15.0 ms' in broken[1]  # no bf16 floor: the lowest one bounds it

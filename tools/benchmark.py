@@ -22,8 +22,11 @@ spreads over both, and reports the median and the speed-up
 - codec encode / decode: ``BoxSimCCLabel`` vs MMPose's ``SimCCLabel`` on the
   same keypoints (placed on bin centres, where both encode the same labels).
 - peak memory: growth of the process's peak resident set (``VmHWM``) during one call.
-- fp32 floor: the deploy model's convolution work per image over this machine's fp32
-  matmul throughput: about the best an fp32 path can do without less arithmetic.
+- floor: the deploy model's convolution work per image over this CPU's peak in fp32, bf16
+  (where the CPU has it) and int8, each the larger of the best GEMM measured here and cores x
+  clock x operations per cycle of its flags (:mod:`rtmo_plugin.lab.peak`): no path of that
+  precision can be faster; a last row names any timed path that was (the peak was then
+  underestimated), and a warning is printed.
 
 Deployment paths (ONNX, fast paths) come from :mod:`rtmo_plugin.deploy`. The rows are
 functions of :mod:`rtmo_plugin.lab.benchmark`; this script builds the models and data and prints.
@@ -32,7 +35,7 @@ functions of :mod:`rtmo_plugin.lab.benchmark`; this script builds the models and
 (``torch.cuda.synchronize``), peak memory is the CUDA memory torch allocates, and the deploy
 rows are the plugin's eager predict and the exported graph on onnxruntime's CUDA execution
 provider (``onnxruntime-gpu``; a row says why where it is missing). The codec rows stay
-numpy on the CPU; the fp32 floor is a CPU measure and is not offered. Without a CUDA device
+numpy on the CPU; the floor is a CPU measure and is not offered. Without a CUDA device
 it stops with a message.
 
 Example::
@@ -102,8 +105,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=2, help='untimed calls first')
     parser.add_argument('--rows', default=None,
                         help='comma-separated subset of predict,train,breakdown (the '
-                             "training step's phases),codec,deploy,floor (the fp32 limit; "
-                             'CPU only); default: all that the device runs')
+                             "training step's phases),codec,deploy,floor (the CPU's fp32 / "
+                             'bf16 / int8 limits); default: all that the device runs')
     parser.add_argument('--device', default='cpu',
                         help="where both models run: 'cpu' or 'cuda' / 'cuda:N' (a GPU)")
     parser.add_argument('--score-thr', type=float, default=0.0,
@@ -124,7 +127,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'--rows: unknown {sorted(unknown)}; choose from {",".join(ROWS)}')
     if on_gpu and set(args.rows.split(',')) & set(CPU_ONLY_ROWS):
         parser.error(f'--rows {",".join(CPU_ONLY_ROWS)}: a CPU measure (convolution work over '
-                     'fp32 matmul speed); leave it out with --device cuda')
+                     "the CPU's peaks); leave it out with --device cuda")
     if on_gpu and args.clock == 'cpu':
         parser.error("--clock cpu times this process's CPU, not the GPU's work: use --clock "
                      'wall with --device cuda')
@@ -182,7 +185,7 @@ def main(argv=None) -> List[bm.Row]:
         elif 'deploy' in wanted:
             rows += bm.deploy_rows(plugin, tests, rows[0].mmpose, args.repeats, args.threads)
         if 'floor' in wanted:
-            rows += bm.floor_rows(plugin, side, rows[0].mmpose, clock)
+            rows += bm.floor_rows(plugin, side, rows[0].mmpose, clock, timed=rows)
     title = (f'RTMO-{args.model} at {side}x{side} on {device}, batch 1, {args.threads} '
              f'threads, median {args.clock} time of {args.repeats} calls per side after '
              f'{args.warmup} warm-up; random weights (seed 0), test_cfg {test_cfg}\n\n'

@@ -28,6 +28,7 @@ from .report import (  # noqa: F401
     machine,
     markdown_table,
     time_in_turns,
+    usable_cores,
 )
 
 
@@ -325,31 +326,46 @@ def conv_gflop(model: torch.nn.Module, side: int) -> float:
     return sum(work) / 1e9
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 5, clock: Clock = time.perf_counter) -> float:
-    """fp32 matmul throughput (``n x n`` by ``n x n``) at torch's threads, per second of
-    the benchmark's clock (``--clock cpu``: per CPU second, comparable with the other rows)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    start = clock()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n ** 3 * repeats / (clock() - start) / 1e9
-
-
 def floor_rows(plugin, side: int, mmpose_predict_ms: float,
-               clock: Clock = time.perf_counter) -> List[Row]:
-    """What the convolutions cost at best: their work over the machine's matmul speed."""
+               clock: Clock = time.perf_counter, timed: Sequence[Row] = ()) -> List[Row]:
+    """What the convolutions cost at best: their work over this CPU's peak in each precision
+    (fp32, bf16 where the CPU has it in hardware, int8; :mod:`.peak` says how each peak is
+    obtained). ``timed``: rows measured before (eager predict, ``deploy:``); a row at the end
+    names any that beat their precision's floor, and a warning is printed."""
+    import warnings
+
     from ..deploy.fuse import fuse_for_deploy
+    from ..engine.amp import cpu_has_bf16
+    from .peak import floor_ms, floor_violations, peaks
 
     work = conv_gflop(fuse_for_deploy(plugin), side)
-    speed = matmul_gflops(clock=clock)
-    return [
-        Row('fp32 floor: convolution work of the deploy model, 1 image', work, None,
-            'forward convs, 2 x multiply-adds', unit='GFLOP'),
-        Row('fp32 floor: fp32 matmul throughput (2048^3)', speed, None,
-            'torch, same threads', unit='GFLOP/s'),
-        Row('fp32 floor: the convolutions at matmul speed', 1e3 * work / speed,
-            mmpose_predict_ms, 'vs MMPose eager predict: the fp32 limit (convs alone)')]
+    # per CPU second (--clock cpu) one core's peak; else the cores the timed paths use
+    cores = 1 if clock is time.process_time else min(torch.get_num_threads(), usable_cores())
+    precisions = [p for p in ('fp32', 'bf16', 'int8') if p != 'bf16' or cpu_has_bf16()]
+    rows = [Row('floor: convolution work of the deploy model, 1 image', work, None,
+                'forward convs, 2 x multiply-adds', unit='GFLOP')]
+    floors = {}
+    for peak in peaks(precisions, cores, clock=clock):
+        floors[peak.precision] = floor_ms(work, peak)
+        unit = 'GOP/s' if peak.precision == 'int8' else 'GFLOP/s'
+        rows += [Row(f'floor: {peak.precision} peak, {cores} cores', peak.gflops, None,
+                     f'the larger of: {peak.how}', unit=unit),
+                 Row(f'floor: {peak.precision}, the convolutions at that peak',
+                     floors[peak.precision], mmpose_predict_ms,
+                     f'vs MMPose eager predict: no {peak.precision} path can be faster')]
+    paths = {}
+    for row in timed:
+        if row.unit != 'ms':
+            continue
+        if row.what.startswith('deploy: '):
+            paths[row.what[len('deploy: '):].split(' (')[0]] = row.plugin
+        elif row.what.startswith('eager predict'):
+            paths.update({'plugin eager predict': row.plugin, 'MMPose eager predict': row.mmpose})
+    broken = floor_violations(paths, floors)
+    for sentence in broken:
+        warnings.warn(f'floor rows: {sentence}', stacklevel=2)
+    return rows + [Row('floor check', None, None, '; '.join(broken) if broken else
+                       f'all {len(paths)} timed paths are slower than their floor', unit='')]
 
 
 def markdown(rows: Sequence[Row], title: str) -> str:
