@@ -11,16 +11,19 @@ from tiny_runs import RUNNER_KEYS
 
 # plugin config -> MMPose's config of the same model (under mmpose/.mim/configs)
 TOP_DOWN = {
-    'rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py':
+    'configs/rtmpose/coco/rtmpose-t_boxsimcc_8xb256-420e_coco-256x192.py':
         'body_2d_keypoint/rtmpose/coco/rtmpose-t_8xb256-420e_coco-256x192.py',
-    'rtmw/cocktail14/rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py':
+    'configs/rtmw/cocktail14/rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py':
         'wholebody_2d_keypoint/rtmpose/cocktail14/rtmw-m_8xb1024-270e_cocktail14-256x192.py',
-    'rtmw/cocktail14/rtmw-l_boxsimcc_8xb320-270e_cocktail14-384x288.py':
+    'configs/rtmw/cocktail14/rtmw-l_boxsimcc_8xb320-270e_cocktail14-384x288.py':
         'wholebody_2d_keypoint/rtmpose/cocktail14/rtmw-l_8xb320-270e_cocktail14-384x288.py',
-    'rtmw/cocktail14/rtmw-x_boxsimcc_8xb320-270e_cocktail14-384x288.py':
+    'configs/rtmw/cocktail14/rtmw-x_boxsimcc_8xb320-270e_cocktail14-384x288.py':
         'wholebody_2d_keypoint/rtmpose/cocktail14/rtmw-x_8xb320-270e_cocktail14-384x288.py',
+    # the distillation teacher: the plugin's RTMW-m with MMPose's RTMW-m -> RTMW-l delta
+    'projects/rtmw3d/configs/distill/rtmw-l_boxsimcc_8xb1024-270e_cocktail14-256x192.py':
+        'wholebody_2d_keypoint/rtmpose/cocktail14/rtmw-l_8xb1024-270e_cocktail14-256x192.py',
 }
-BODY7_CROWDPOSE = 'rtmo/crowdpose/rtmo-l_16xb16-700e_body7-crowdpose-640x640.py'
+BODY7_CROWDPOSE = 'configs/rtmo/crowdpose/rtmo-l_16xb16-700e_body7-crowdpose-640x640.py'
 
 
 def plain(node):
@@ -67,7 +70,7 @@ def with_box_simcc(node):
 
 
 def runner_dicts(ours: str, theirs: str):
-    ours_cfg, theirs_cfg = load_config(f'configs/{ours}'), load_config(mmpose_configs() / theirs)
+    ours_cfg, theirs_cfg = load_config(ours), load_config(mmpose_configs() / theirs)
     keys = sorted(RUNNER_KEYS - {'custom_imports'})
     return ({k: plain(ours_cfg.get(k)) for k in keys},
             {k: plain(theirs_cfg.get(k)) for k in keys})
@@ -124,7 +127,7 @@ def test_body7_crowdpose_config_is_mmposes_with_the_plugin_head():
 
 def _released_pair(size: str):
     ours = next(p for p in TOP_DOWN if f'rtmw-{size}_' in p and '384x288' in p)
-    return f'configs/{ours}', mmpose_configs() / TOP_DOWN[ours]
+    return ours, mmpose_configs() / TOP_DOWN[ours]
 
 
 @pytest.mark.parametrize('size', ['l', 'x'])

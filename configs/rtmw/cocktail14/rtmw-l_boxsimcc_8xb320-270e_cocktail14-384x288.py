@@ -5,7 +5,7 @@
 # CSPNeXt-L widths, batch 320 (auto_scale_lr base 2560) and weight decay 0.1.
 # MMPose's codec also sets `decode_visibility=True`, an extra `keypoints_visible` output
 # that BoxSimCCLabel does not make: keypoints, scores and the metric do not use it.
-_base_ = ['./rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py']
+_base_ = ['./rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py', '../../_base_/rtmw_sizes.py']
 
 input_size = (288, 384)
 codec = dict(_base_.model.head.decoder, input_size=input_size, sigma=(6., 6.93))
@@ -27,12 +27,10 @@ custom_hooks = [dict(h, switch_pipeline=train_pipeline_stage2) if 'switch_pipeli
                 for h in _base_.custom_hooks]
 auto_scale_lr = dict(base_batch_size=2560)
 optim_wrapper = dict(optimizer=dict(weight_decay=0.1))
+size = _base_.rtmw_l
 model = dict(
-    backbone=dict(
-        deepen_factor=1., widen_factor=1.,
-        init_cfg=dict(checkpoint='https://download.openmmlab.com/mmpose/v1/projects/rtmposev1/'
-                      'rtmpose-l_simcc-ucoco_dw-ucoco_270e-256x192-4d6dfc62_20230728.pth')),
-    neck=dict(in_channels=[256, 512, 1024]),
-    head=dict(in_channels=1024, input_size=input_size,
+    backbone=size.backbone,
+    neck=size.neck,
+    head=dict(size.head, input_size=input_size,
               in_featuremap_size=tuple(s // 32 for s in input_size),
               decoder=dict(codec, _delete_=True)))

@@ -4,11 +4,4 @@
 # its RTMW-l.
 _base_ = ['./rtmw-l_boxsimcc_8xb320-270e_cocktail14-384x288.py']
 
-model = dict(
-    backbone=dict(
-        deepen_factor=1.33, widen_factor=1.25,
-        init_cfg=dict(checkpoint='https://download.openmmlab.com/mmpose/v1/'
-                      'wholebody_2d_keypoint/rtmpose/ubody/'
-                      'rtmpose-x_simcc-ucoco_pt-aic-coco_270e-384x288-f5b50679_20230822.pth')),
-    neck=dict(in_channels=[320, 640, 1280]),
-    head=dict(in_channels=1280))
+model = _base_.rtmw_x
