@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from rtmo_plugin.lab import demo_runner as dr
 
@@ -30,27 +30,19 @@ DRAW_SCALE = 3
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', type=Path, default=CONFIG)
-    parser.add_argument('--out', type=Path, default=REPO / 'results/demo')
-    parser.add_argument('--data', type=Path, default=REPO / 'data/synthetic')
+    parser = dr.run_parser(
+        __doc__, out=REPO / 'results/demo', data=REPO / 'data/synthetic', num_pictures=6,
+        config=CONFIG, cfg_options=True,
+        epochs_help='train N epochs: the schedule and the second stage stretched to them '
+                    '(dr.set_epochs), validating every N // 4')
     parser.add_argument('--train-images', type=int, default=400)
     parser.add_argument('--val-images', type=int, default=50)
-    parser.add_argument('--epochs', type=int, default=None,
-                        help='train N epochs: the cosine, the checkpoint and the second '
-                             'stage stretched to them, validating every N // 4')
-    parser.add_argument('--num-pictures', type=int, default=6, help='val images to draw (>= 1)')
     parser.add_argument('--procs', type=int, default=None,
                         help='training processes (default: 2 with >= 2 cores and no GPU, else '
                         '1); more than one train on the CPU and share the config\'s batch')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config keys, as in MMPose tools/train.py')
     args = parser.parse_args()
-    if args.num_pictures < 1 or (args.epochs is not None and args.epochs < 2):
-        parser.error('--num-pictures must be >= 1 and --epochs >= 2')
-    if args.procs is not None and args.procs < 1:
-        parser.error('--procs must be >= 1')
+    dr.at_least(parser, args, 1, '--num-pictures', '--procs')
+    dr.at_least(parser, args, 2, '--epochs')
     return args
 
 

@@ -13,15 +13,18 @@ their own data and configs, then call these functions in that order::
 """
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -50,18 +53,30 @@ def default_procs() -> int:
     return 1 if torch.cuda.is_available() else min(2, usable_cores())
 
 
+def cached(data_dir, done: str, write: Callable[[], object], what: str,
+           clean: bool = False) -> Path:
+    """``data_dir`` as ``write()`` leaves it, written only when its file ``done`` (a path
+    relative to ``data_dir``, the writer's last output) does not exist yet; later runs reuse
+    it. ``clean``: remove a ``data_dir`` without ``done`` first (an interrupted run's)."""
+    data_dir = Path(data_dir)
+    if (data_dir / done).is_file():
+        print(f'using cached {what}: {data_dir / done}')
+        return data_dir
+    if clean and data_dir.exists():
+        print(f'removing the incomplete {data_dir}')
+        shutil.rmtree(data_dir)
+    print(f'generating {what} in {data_dir}')
+    write()
+    return data_dir
+
+
 def cached_splits(data_dir, ann_name: str, counts: Mapping[str, int], write) -> Path:
     """Writes each split of ``counts`` (``{split: images}``) with ``write(split, count)``
     unless ``data_dir/annotations/<ann_name with {split}>`` exists; returns ``data_dir``."""
-    data_dir = Path(data_dir)
     for split, count in counts.items():
-        ann_file = data_dir / 'annotations' / ann_name.format(split=split)
-        if ann_file.is_file():
-            print(f'using cached {split} split: {ann_file}')
-        else:
-            print(f'generating {count} synthetic {split} images in {data_dir}')
-            write(split, count)
-    return data_dir
+        cached(data_dir, f'annotations/{ann_name.format(split=split)}',
+               partial(write, split, count), f'{split} split ({count} synthetic images)')
+    return Path(data_dir)
 
 
 def synthetic_coco(root, num_train: int, num_val: int, size: int, masks: bool = False) -> Path:
@@ -78,18 +93,77 @@ def synthetic_coco(root, num_train: int, num_val: int, size: int, masks: bool = 
 
 
 def set_epochs(cfg, epochs: int) -> None:
-    """Stretches ``cfg``'s schedule to ``epochs`` (in place): the loop, the last scheduler
-    (its end and ``T_max``), the checkpoint interval and an ``RTMOModeSwitchHook``'s stage
-    epochs at the same fractions of the schedule. The validation interval is the caller's."""
+    """Stretches ``cfg``'s schedule to ``epochs`` (in place), the one place the demos do it.
+
+    Every epoch-based scheduler boundary and an ``RTMOModeSwitchHook``'s stage epochs stay at
+    the same fraction of the schedule (a boundary after epoch 0 stays after it, a scheduler
+    starts before the last epoch); the last scheduler ends with the loop, and a cosine's
+    ``T_max`` is its new length. A pipeline switch (``switch_epoch``, as MMPose's
+    ``stage2_num_epochs``) keeps its number of last epochs. The checkpoint is saved at the
+    end. Iteration-based schedulers (a warm-up in steps) and the validation interval are
+    left to the config and the caller."""
     old = cfg.train_cfg.max_epochs
     cfg.train_cfg.max_epochs = epochs
-    last = cfg.param_scheduler[-1]
-    last.update(end=epochs, T_max=epochs - last.get('begin', 0))
+
+    def at_fraction(epoch: int) -> int:
+        return max(1, round(epoch * epochs / old)) if epoch else 0
+
+    schedulers = [s for s in cfg.get('param_scheduler') or [] if s.get('by_epoch', True)]
+    for scheduler in schedulers:
+        if 'begin' in scheduler:
+            scheduler.begin = min(epochs - 1, at_fraction(scheduler.begin))
+        if 'end' in scheduler:
+            scheduler.end = max(scheduler.get('begin', 0) + 1, at_fraction(scheduler.end))
+    if schedulers:
+        schedulers[-1].end = epochs
+    for scheduler in schedulers:
+        if 'T_max' in scheduler:
+            scheduler.T_max = scheduler.end - scheduler.get('begin', 0)
     cfg.default_hooks.checkpoint.interval = epochs
     for hook in cfg.get('custom_hooks', []):
         if hook.type == 'RTMOModeSwitchHook':
-            hook.epoch_attributes = {max(1, round(e * epochs / old)): attributes
+            hook.epoch_attributes = {at_fraction(e): attributes
                                      for e, attributes in hook.epoch_attributes.items()}
+        if 'switch_epoch' in hook:
+            hook.switch_epoch = max(1, epochs - (old - hook.switch_epoch))
+
+
+def run_parser(doc: str, *, out: Path, data: Path, num_pictures: int,
+               epochs: Optional[int] = None,
+               epochs_help: str = "training epochs (default: the config's schedule)",
+               config: Optional[Path] = None, cfg_options: bool = False
+               ) -> argparse.ArgumentParser:
+    """A demo's command line with the arguments the demos share: --out (the results), --data
+    (where the generated dataset is cached), --epochs, --num-pictures, and --config /
+    --cfg-options where ``config`` / ``cfg_options`` are given. ``doc``, the tool's docstring,
+    is the description; the tool adds its own arguments and checks them with
+    :func:`at_least`."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    if config is not None:
+        parser.add_argument('--config', type=Path, default=config)
+    parser.add_argument('--out', type=Path, default=out, help='results folder')
+    parser.add_argument('--data', type=Path, default=data,
+                        help='generated data (written once, reused while it exists)')
+    parser.add_argument('--epochs', type=int, default=epochs, help=epochs_help)
+    parser.add_argument('--num-pictures', type=int, default=num_pictures,
+                        help='examples to draw')
+    if cfg_options:
+        from mmengine.config import DictAction
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                            help='override config keys, as in MMPose tools/train.py')
+    return parser
+
+
+def at_least(parser: argparse.ArgumentParser, args: argparse.Namespace, minimum: float,
+             *options: str) -> None:
+    """argparse's usage error naming each of ``options`` (e.g. ``'--epochs'``) whose value is
+    below ``minimum``; an option left at None (not given, no default) passes."""
+    low = [option for option in options
+           if (value := getattr(args, option.lstrip('-').replace('-', '_'))) is not None
+           and value < minimum]
+    if low:
+        parser.error(f'{", ".join(low)} must be >= {minimum}')
 
 
 def train(cfg, procs: int = 1) -> Path:

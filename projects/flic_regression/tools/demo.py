@@ -57,42 +57,32 @@ COLUMNS = ['model', 'data', 'persons', 'PCK', 'PCK_elbow', 'PCK_wrist', 'MSE', '
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', type=Path, default=REPO / 'results/flic_regression')
-    parser.add_argument('--data', type=Path, default=REPO / 'data/flic_regression')
+    parser = dr.run_parser(__doc__, out=REPO / 'results/flic_regression',
+                           data=REPO / 'data/flic_regression', num_pictures=3, epochs=15,
+                           epochs_help="epochs of each model (the seed's 15)")
     parser.add_argument('--train-frames', type=int, default=200)
     parser.add_argument('--test-frames', type=int, default=50)
-    parser.add_argument('--epochs', type=int, default=15,
-                        help="epochs of each model (the seed's 15)")
     parser.add_argument('--batch-size', type=int, default=32, help='the seed\'s 32')
     parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
     parser.add_argument('--mediapipe-python', type=Path,
                         default=REPO / '.venv-mediapipe' / 'bin' / 'python',
                         help='python of the MediaPipe environment (install_mediapipe.sh); '
                         'MediaPipe is skipped when it does not exist')
-    parser.add_argument('--num-pictures', type=int, default=3, help='test persons to draw')
     parser.add_argument('--crop', default='torsobox', choices=flic_format.CROPS,
                         help="torsobox: FLIC's protocol (default); oracle: a box around the "
                         'ground-truth keypoints, an upper bound, labelled as such')
     args = parser.parse_args(argv)
-    if min(args.train_frames, args.test_frames, args.epochs, args.batch_size,
-           args.num_pictures) < 1:
-        parser.error('--train-frames, --test-frames, --epochs, --batch-size and --num-pictures '
-                     'must be >= 1')
+    dr.at_least(parser, args, 1, '--train-frames', '--test-frames', '--epochs', '--batch-size',
+                '--num-pictures')
     return args
 
 
 def prepare_synthetic(root: Path, num_train: int, num_test: int) -> Path:
     """Synthetic FLIC, generated once per (version, counts); later runs reuse it."""
     data_dir = root / f'synthetic-v{flic_data.VERSION}-train{num_train}-test{num_test}-seed0'
-    mat = data_dir / 'examples.mat'
-    if mat.is_file():
-        print(f'using cached synthetic FLIC: {mat}')
-    else:
-        print(f'generating {num_train} + {num_test} synthetic FLIC frames in {data_dir}')
-        flic_data.write_synthetic_flic(data_dir, num_train, num_test, seed=0)
-    return data_dir
+    return dr.cached(data_dir, 'examples.mat',
+                     lambda: flic_data.write_synthetic_flic(data_dir, num_train, num_test, seed=0),
+                     f'synthetic FLIC ({num_train} + {num_test} frames)')
 
 
 def prepare_coco(root: Path) -> Dict:
@@ -114,19 +104,12 @@ def prepare_coco(root: Path) -> Dict:
 
 
 def set_schedule(cfg: Config, epochs: int, batch_size: int) -> None:
-    """``epochs`` for either tiny config: the loop, RTMPose's cosine half and stage switch;
-    validation (on the held-out training frames) after every epoch, keeping the best."""
-    cfg.train_cfg.max_epochs = epochs
+    """``epochs`` for either tiny config (dr.set_epochs: RTMPose's cosine at the same fraction,
+    its pipeline switch before the last epoch); validation (on the held-out training frames)
+    after every epoch, keeping the best."""
+    dr.set_epochs(cfg, epochs)
     cfg.train_cfg.val_interval = 1
     cfg.train_dataloader.batch_size = batch_size
-    for scheduler in cfg.get('param_scheduler') or []:
-        if scheduler['type'] == 'CosineAnnealingLR':
-            scheduler.update(begin=epochs // 2, end=epochs, T_max=epochs - epochs // 2)
-    for hook in cfg.custom_hooks:
-        if 'switch_epoch' in hook:
-            hook.switch_epoch = max(1, epochs - 1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=epochs,
-                                        max_keep_ckpts=1, save_best='flic/PCK', rule='greater')
 
 
 def set_crop(cfg: Config, crop: str) -> None:

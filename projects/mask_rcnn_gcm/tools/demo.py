@@ -38,21 +38,15 @@ DRAW_SCALE = 3
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', type=Path, default=REPO / 'results/mask_rcnn_gcm')
-    parser.add_argument('--data', type=Path, default=REPO / 'data/mask_rcnn_gcm')
+    parser = dr.run_parser(
+        __doc__, out=REPO / 'results/mask_rcnn_gcm', data=REPO / 'data/mask_rcnn_gcm',
+        num_pictures=4, epochs=6,
+        epochs_help='training epochs of each model (the tiny configs have 12; 6 keeps both '
+                    'models within the 10-minute CPU budget)')
     parser.add_argument('--train-images', type=int, default=200)
     parser.add_argument('--val-images', type=int, default=20)
-    parser.add_argument('--epochs', type=int, default=6,
-                        help='training epochs of each model (the tiny configs have 12; 6 '
-                        'keeps both models within the 10-minute CPU budget)')
-    parser.add_argument('--num-pictures', type=int, default=4, help='val images to draw')
     args = parser.parse_args()
-    if min(args.train_images, args.val_images, args.num_pictures) < 1:
-        parser.error('--train-images, --val-images and --num-pictures must be >= 1')
-    if args.epochs is not None and args.epochs < 1:
-        parser.error('--epochs must be >= 1')
+    dr.at_least(parser, args, 1, '--train-images', '--val-images', '--num-pictures', '--epochs')
     return args
 
 

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import shutil
 import time
 from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from rtmo_plugin.lab import demo_runner as dr
 
@@ -33,23 +32,15 @@ CONFIG = REPO / 'projects/rtmw3d/configs/rtmw3d-tiny_1xb16-32e_synthetic-128x96.
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', type=Path, default=CONFIG)
-    parser.add_argument('--out', type=Path, default=REPO / 'results/rtmw3d')
-    parser.add_argument('--data', type=Path, default=REPO / 'data/rtmw3d')
+    parser = dr.run_parser(__doc__, out=REPO / 'results/rtmw3d', data=REPO / 'data/rtmw3d',
+                           num_pictures=4, config=CONFIG, cfg_options=True,
+                           epochs_help='override the schedule (dr.set_epochs)')
     parser.add_argument('--train-poses', type=int, default=100, help='4 images each')
     parser.add_argument('--val-poses', type=int, default=12, help='4 images each')
     parser.add_argument('--size', type=int, default=256, help='image side in pixels')
-    parser.add_argument('--epochs', type=int, default=None, help='override the schedule')
-    parser.add_argument('--num-pictures', type=int, default=4)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config keys, as in MMPose tools/train.py')
     args = parser.parse_args()
-    if min(args.train_poses, args.val_poses, args.num_pictures) < 1 or args.size < 64:
-        parser.error('--train-poses/--val-poses/--num-pictures must be >= 1, --size >= 64')
-    if args.epochs is not None and args.epochs < 1:
-        parser.error('--epochs must be >= 1')
+    dr.at_least(parser, args, 1, '--train-poses', '--val-poses', '--num-pictures', '--epochs')
+    dr.at_least(parser, args, 64, '--size')
     return args
 
 
@@ -58,16 +49,9 @@ def prepare_data(root: Path, train_poses: int, val_poses: int, size: int) -> Pat
     from projects.rtmw3d.rtmw3d import h3wb
 
     data_dir = root / f'v{h3wb.VERSION}-size{size}-train{train_poses}-val{val_poses}-seed0'
-    ann_file = data_dir / h3wb.ANN_FILE
-    if ann_file.is_file():
-        print(f'using cached data: {ann_file}')
-    else:
-        if data_dir.exists():  # left by an interrupted run of an older writer
-            print(f'removing the incomplete {data_dir}')
-            shutil.rmtree(data_dir)
-        print(f'generating {4 * train_poses} train and {4 * val_poses} val images in {data_dir}')
-        h3wb.write(data_dir, train_poses, val_poses, size, seed=0)
-    return data_dir
+    return dr.cached(data_dir, h3wb.ANN_FILE,
+                     lambda: h3wb.write(data_dir, train_poses, val_poses, size, seed=0),
+                     f'{4 * train_poses} train and {4 * val_poses} val images', clean=True)
 
 
 def build_config(args: argparse.Namespace, data_dir: Path, name: str,
