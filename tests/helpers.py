@@ -17,6 +17,14 @@ def val_batch(coco_dir: Path, input_size=(320, 320), num_images=2):
     return coco_batch(coco_dir, val_pipeline(input_size), range(num_images), test_mode=True)
 
 
+def pipelines_config(input_size) -> str:
+    """Config text (for the configs tests write as a user would) setting ``train_pipeline``
+    (RTMO's stage 2 without its random parts) and ``val_pipeline`` at ``input_size``: the
+    base config's pipelines, written out."""
+    return (f'train_pipeline = {train_pipeline(tuple(input_size), heatmap_mask=False)!r}\n'
+            f'val_pipeline = {val_pipeline(tuple(input_size))!r}\n')
+
+
 def load_tool(name: str):
     """The script ``tools/<name>.py`` as a module (tools/ is not a package)."""
     spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')

@@ -48,3 +48,16 @@ def tiny_cfg(root: Path, work_dir: Path, ann_file: Optional[Path] = None, epochs
                                 end=epochs)]
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     return cfg
+
+
+def write_tiny_config(folder: Path, work_dir: Path, edit: Optional[Callable[[Config], None]] = None,
+                      **kwargs) -> Path:
+    """A tiny set in ``folder / 'data'`` and :func:`tiny_cfg` on it (``kwargs``), changed by
+    ``edit(cfg)`` if given, written as ``folder / 'tiny.py'``: a config file as a user has."""
+    write_tiny_set(folder / 'data')
+    cfg = tiny_cfg(folder / 'data', work_dir, **kwargs)
+    if edit is not None:
+        edit(cfg)
+    path = folder / 'tiny.py'
+    Config(cfg.to_dict()).dump(str(path))
+    return path

@@ -8,8 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from mmengine.config import Config
-from reliability_fixtures import tiny_cfg, write_tiny_set
+from reliability_fixtures import write_tiny_config
 
 from helpers import REPO
 
@@ -25,11 +24,7 @@ def run(tool: str, *args, cwd) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def config_file(tmp_path):
-    write_tiny_set(tmp_path / 'data')
-    path = tmp_path / 'tiny_rtmo.py'
-    Config(tiny_cfg(tmp_path / 'data', tmp_path / 'unused', checkpoint=True).to_dict()).dump(
-        str(path))
-    return path
+    return write_tiny_config(tmp_path, tmp_path / 'unused', checkpoint=True)
 
 
 def test_train_then_test_in_fresh_processes(config_file, tmp_path):

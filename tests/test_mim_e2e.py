@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, pipelines_config
 
 pytestmark = pytest.mark.slow  # subprocess runs / training experiments
 
@@ -20,23 +20,7 @@ model = dict(
     backbone=dict(init_cfg=None),
     data_preprocessor=dict(batch_augments=None),
     test_cfg=dict(input_size=input_size, score_thr=0.01))
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupRandomAffine', input_size=input_size, pad_val=114,
-         bbox_keep_corner=False, clip_border=True),
-    dict(type='RandomFlip'),
-    dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
-    dict(type='GenerateTarget',
-         encoder=dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
-    dict(type='PackPoseInputs', meta_keys=('id', 'img_id', 'img_path', 'ori_shape',
-         'img_shape', 'input_size', 'input_center', 'input_scale')),
-]
-dataset = dict(type='CocoDataset', data_root=data_root, data_mode='bottomup',
+{pipelines}dataset = dict(type='CocoDataset', data_root=data_root, data_mode='bottomup',
                ann_file='person_keypoints.json', data_prefix=dict(img=''))
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         pin_memory=False, dataset=dict(dataset, pipeline=train_pipeline))
@@ -65,7 +49,8 @@ def mim(*args, cwd):
 def test_mim_train_then_test(coco_mini, tmp_path):
     config = tmp_path / 'rtmo_mini.py'
     base = REPO / 'configs/rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py'
-    config.write_text(CONFIG.format(base=base, data=coco_mini))
+    config.write_text(CONFIG.replace('{base}', str(base)).replace('{data}', str(coco_mini))
+                      .replace('{pipelines}', pipelines_config((320, 320))))
     work_dir = tmp_path / 'work'
     # run from an unrelated directory: nothing may depend on the working directory
     mim('train', 'mmpose', str(config), '--work-dir', str(work_dir), cwd=tmp_path)

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 import torch
 from mmengine.config import Config
-from reliability_fixtures import DEMO_CONFIG, tiny_cfg, write_tiny_set
+from reliability_fixtures import DEMO_CONFIG, tiny_cfg, write_tiny_config, write_tiny_set
 
 from helpers import REPO, build_model, load_config, load_tool
 from rtmo_plugin.checkpoint import (
@@ -46,11 +46,7 @@ def tool_error(tool: str, argv) -> str:
 @pytest.fixture
 def tiny_config_file(tmp_path):
     """A tiny demo-model config on 4 generated images, as a file."""
-    write_tiny_set(tmp_path / 'data')
-    path = tmp_path / 'tiny.py'
-    Config(tiny_cfg(tmp_path / 'data', tmp_path / 'work', checkpoint=True).to_dict()).dump(
-        str(path))
-    return path
+    return write_tiny_config(tmp_path, tmp_path / 'work', checkpoint=True)
 
 
 # the work dir lock --------------------------------------------------------------------

@@ -106,15 +106,13 @@ def test_test_tool_refuses_another_keypoint_set_and_names_the_option(checkpoint_
 def test_tools_print_a_wrong_input_size_as_one_error_line(tool, checkpoint_17, tmp_path):
     """InputSizeCheckHook's SettingsError, raised inside the Runner, ends tools/train.py and
     tools/test.py as one ``error:`` line (a traceback from tools/test.py before)."""
-    from mmengine.config import Config
-    from reliability_fixtures import tiny_cfg, write_tiny_set
+    from reliability_fixtures import write_tiny_config
 
-    write_tiny_set(tmp_path / 'data')
-    cfg = tiny_cfg(tmp_path / 'data', tmp_path / 'work')
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.model.test_cfg.input_size = (100, 100)
-    cfg_file = tmp_path / 'cfg.py'
-    Config(cfg.to_dict()).dump(str(cfg_file))
+    def wrong_test_size(cfg):
+        cfg.test_dataloader = cfg.val_dataloader
+        cfg.model.test_cfg.input_size = (100, 100)
+
+    cfg_file = write_tiny_config(tmp_path, tmp_path / 'work', wrong_test_size)
     argv = [str(cfg_file)] + ([str(checkpoint_17)] if tool == 'test' else [])
     with pytest.raises(SystemExit) as err:
         load_tool(tool).main(argv)
