@@ -59,13 +59,10 @@ train_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs'),
 ]
-val_pipeline = [
-    dict(type='LoadImage', backend_args=backend_args),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=input_size),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
+# the base's val pipeline at this input size and codec
+val_pipeline = [dict(t, **{'TopdownAffine': dict(input_size=input_size),
+                           'GenerateTarget': dict(encoder=codec)}.get(t['type'], {}))
+                for t in _base_.val_pipeline]
 train_dataloader = dict(
     batch_size=train_batch_size, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
