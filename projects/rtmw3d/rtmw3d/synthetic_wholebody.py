@@ -31,7 +31,7 @@ import numpy as np
 
 from rtmo_plugin.synthetic import PERSON_AREA_RATIO, background, random_pose
 
-VERSION = 2  # bump when the figures, cameras or rendering change: the tools cache by it
+VERSION = 3  # bump when the figures, cameras, rendering or images change: the tools cache by it
 NUM_KEYPOINTS = 133
 BODY, FEET, FACE = slice(0, 17), slice(17, 23), slice(23, 91)
 LEFT_HAND, RIGHT_HAND = slice(91, 112), slice(112, 133)
@@ -340,15 +340,18 @@ def _part_box(points: np.ndarray, visible: np.ndarray) -> List[float]:
 
 
 def coco_wholebody_annotation(pixels: np.ndarray, box_xyxy: np.ndarray,
-                              size: Tuple[int, int]) -> dict:
+                              size: Tuple[int, int],
+                              occluded: Optional[np.ndarray] = None) -> dict:
     """COCO-WholeBody annotation (without ids) of 133 projected points ``[133, 2]``.
 
-    Points inside the image are labelled visible (2), others 0; the parts' boxes and
+    Points inside the image are labelled visible (2), or occluded (1) where ``occluded``
+    (``[133]`` bool) says so, others 0; the parts' boxes and
     ``*_valid`` flags are what MMPose's ``CocoWholeBodyDataset`` and ``CocoWholeBodyMetric``
     read; the segmentation is the person box as a polygon.
     """
     inside = ((pixels >= 0) & (pixels < np.asarray(size))).all(-1)
-    flat = np.concatenate([pixels, np.where(inside, 2.0, 0.0)[:, None]], -1)
+    seen = np.where(occluded, 1.0, 2.0) if occluded is not None else 2.0
+    flat = np.concatenate([pixels, np.where(inside, seen, 0.0)[:, None]], -1)
     flat[~inside, :2] = 0
 
     def part(sl):
@@ -390,27 +393,84 @@ def random_placement(rng: np.random.Generator) -> Tuple[float, np.ndarray]:
     return rng.uniform(-np.pi, np.pi), rng.uniform(-0.6, 0.6, 2)
 
 
+# Multi-person images (the 2-D whole-body demo) ----------------------------------------------
+
+# how far a figure of make_image may turn away from its camera: the limb colours alone tell
+# left from right on a figure seen from behind (and its face is hidden), which the one-stage
+# model did not learn within minutes (projects/rtmw3d/README.md, "Whole-body 2-D")
+MAX_TURN = np.radians(60)
+
+
+def framing_camera(rng: np.random.Generator, points_world: np.ndarray, pixel_height: float,
+                   centre: Sequence[float], size: int, azimuth: float) -> Camera:
+    """A camera with one of H3.6M's intrinsics (scaled to ``size``) that shows the figure
+    about ``pixel_height`` pixels tall with its root at pixel ``centre``: it looks at the root
+    from ``azimuth`` (radians, about the vertical), 0.9-1.6 m above the floor, at the distance
+    that gives that height, and its principal point is ``centre``."""
+    name, focal, _ = H36M_CAMERAS[int(rng.integers(len(H36M_CAMERAS)))]
+    focal = np.array(focal) * size / H36M_IMAGE_SIZE
+    root = root_of(points_world)
+    tall = float(np.ptp(points_world[:, 2]))
+    distance = float(focal.mean()) * tall / pixel_height
+    eye = root + np.array([distance * np.cos(azimuth), distance * np.sin(azimuth), 0.0])
+    eye[2] = rng.uniform(0.9, 1.6)
+    return Camera(name, _look_at(eye, root), eye, focal, np.asarray(centre, dtype=float),
+                  (size, size))
+
+
+def make_image(rng: np.random.Generator, size: int, max_people: int = 3
+               ) -> Tuple[np.ndarray, List[dict]]:
+    """One ``size`` x ``size`` image of 0-``max_people`` whole-body figures and their
+    COCO-WholeBody annotations (without ids), sized and placed as the plugin's 2-D synthetic
+    people (:func:`rtmo_plugin.synthetic.make_image`): none in a tenth of the images, each
+    0.6-0.95 of the image tall with its root anywhere in the middle, later figures in front,
+    each facing the camera within ``MAX_TURN`` (as the 2-D figures face it). Each figure is a
+    random 3-D pose seen by its own :func:`framing_camera`. Visibility: 2
+    seen, 1 covered by a later figure, 0 outside the image; a figure with fewer than 20
+    pixels left in sight is not annotated."""
+    image = background(rng, size)
+    count = 0 if rng.random() < 0.1 else int(rng.integers(1, max_people + 1))
+    figures = []  # (pixels [133, 2], silhouette [size, size] bool)
+    for _ in range(count):
+        world = place(random_pose_3d(rng), 0.0, (0.0, 0.0))  # facing -y, azimuth -pi/2
+        pixel_height = rng.uniform(0.6, 0.95) * size
+        centre = rng.uniform([0.1 * size, 0.25 * size], [0.9 * size, 0.8 * size])
+        turn = rng.uniform(-MAX_TURN, MAX_TURN)
+        camera = framing_camera(rng, world, pixel_height, centre, size, -np.pi / 2 + turn)
+        points_cam, palette = camera.to_camera(world), Palette.random(rng)
+        silhouette = np.zeros_like(image)
+        render(silhouette, points_cam, camera, palette)
+        figures.append((render(image, points_cam, camera, palette), silhouette.any(-1)))
+    annotations = []
+    for i, (pixels, silhouette) in enumerate(figures):
+        covered = np.zeros_like(silhouette)
+        for _, later in figures[i + 1:]:
+            covered |= later
+        box = figure_box(pixels, (size, size))
+        if box is None or (silhouette & ~covered).sum() < 20:
+            continue
+        column, row = np.clip(pixels, 0, size - 1).astype(int).T
+        annotations.append(coco_wholebody_annotation(pixels, box, (size, size),
+                                                     occluded=covered[row, column]))
+    return image, annotations
+
+
 def write_coco_wholebody_split(out_dir: Path, split: str, num_images: int,
-                               image_size: int = 256, seed: int = 0) -> Path:
-    """``num_images`` images of one figure each (random H3.6M-like camera) in
-    ``out_dir/split/`` and ``out_dir/annotations/coco_wholebody_{split}.json``."""
+                               image_size: int = 128, seed: int = 0,
+                               max_people: int = 3) -> Path:
+    """``num_images`` images of :func:`make_image` in ``out_dir/split/`` and
+    ``out_dir/annotations/coco_wholebody_{split}.json``."""
     rng = np.random.default_rng([seed, {'train': 0, 'val': 1}.get(split, 2), 133])
-    cameras = h36m_cameras(image_size)
     (Path(out_dir) / split).mkdir(parents=True, exist_ok=True)
     images, annotations = [], []
     for image_id in range(1, num_images + 1):
-        camera = cameras[int(rng.integers(len(cameras)))]
-        world = place(random_pose_3d(rng), *random_placement(rng))
-        image, pixels, _ = make_view(rng, camera, world, Palette.random(rng))
+        image, people = make_image(rng, image_size, max_people)
         file_name = f'{image_id:06d}.jpg'
         path = Path(out_dir) / split / file_name
         if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 95]):
             raise OSError(f'could not write {path} (disk full or not writable)')
         images.append(dict(id=image_id, file_name=file_name, width=image_size,
                            height=image_size))
-        box = figure_box(pixels, camera.size)
-        if box is not None:
-            annotations.append(dict(coco_wholebody_annotation(pixels, box, camera.size),
-                                    image_id=image_id))
+        annotations += [dict(person, image_id=image_id) for person in people]
     return write_coco_wholebody(
         Path(out_dir) / 'annotations' / f'coco_wholebody_{split}.json', images, annotations)

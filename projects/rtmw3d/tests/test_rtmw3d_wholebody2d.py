@@ -1,51 +1,119 @@
-"""The whole-body 2-D comparison (tools/wholebody_2d.py, configs/wholebody2d/): both configs
-train and test one iteration on a few generated images and produce CocoWholeBodyMetric's
-keys; the per-part APs equal 1 for the ground truth itself; the schedule override and the
-tool's argument checks."""
+"""The whole-body 2-D demo (tools/wholebody_2d.py, configs/wholebody2d/): the multi-person
+generator (133 points, COCO-WholeBody fields MMPose reads, occlusion, facing, determinism), the
+configs (the tiny CPU recipe plus the whole-body delta; the same data for both models), the CPU
+budget, the detection file, per-part AP, the argument checks, and the command as a user runs it
+on tiny inputs."""
 import copy
 import json
+import os
+import subprocess
 import sys
 
+import numpy as np
 import pytest
-from rtmw3d_fixtures import PROJECT
+from mmengine.config import Config
+from rtmw3d_fixtures import PROJECT, REPO
+
+from projects.rtmw3d.rtmw3d import synthetic_wholebody as wb
 
 sys.path.insert(0, str(PROJECT / 'tools'))
 import wholebody_2d as tool  # noqa: E402
 
-NAMES = [name for _, name, _ in tool.MODELS]
+PART_POINTS = dict(keypoints=17, foot_kpts=6, face_kpts=68, lefthand_kpts=21,
+                   righthand_kpts=21)
 
 
 @pytest.fixture(scope='module')
 def data_dir(tmp_path_factory):
-    return tool.prepare_data(tmp_path_factory.mktemp('wb2d'), num_train=4, num_val=2)
+    return tool.prepare_data(tmp_path_factory.mktemp('wb2d'), num_train=20, num_val=4)
+
+
+@pytest.fixture(scope='module')
+def train_coco(data_dir):
+    return json.loads((data_dir / 'annotations/coco_wholebody_train.json').read_text())
 
 
 def test_prepare_data_writes_once(data_dir):
     ann = data_dir / 'annotations' / 'coco_wholebody_val.json'
     before = ann.stat().st_mtime_ns
-    assert tool.prepare_data(data_dir.parent, num_train=4, num_val=2) == data_dir
+    assert tool.prepare_data(data_dir.parent, num_train=20, num_val=4) == data_dir
     assert ann.stat().st_mtime_ns == before  # reused, not rewritten
-    coco = json.loads(ann.read_text())
-    assert len(coco['images']) == 2 and len(coco['annotations'][0]['face_kpts']) == 68 * 3
+    assert data_dir.name.startswith(f'v{wb.VERSION}-size128-')
 
 
-def test_the_configs_compare_like_for_like(data_dir, tmp_path):
-    rtmo, rtmw = (tool.build_config(name, data_dir, tmp_path / name) for name in NAMES)
-    assert rtmo.model.type == 'BottomupPoseEstimator'
+def test_generator_writes_several_whole_body_people_per_image(train_coco):
+    people = [sum(a['image_id'] == i['id'] for a in train_coco['annotations'])
+              for i in train_coco['images']]
+    assert len(people) == 20 and max(people) >= 2 and 0 in people  # as the 2-D demo's images
+    visibilities = set()
+    for ann in train_coco['annotations']:
+        for key, count in PART_POINTS.items():
+            assert len(ann[key]) == 3 * count, key
+            visibilities |= set(ann[key][2::3])
+        x, y, w, h = ann['bbox']
+        assert min(x, y) >= 0 and max(x + w, y + h) <= 128 and w * h > 0
+        assert ann['area'] == pytest.approx(0.5 * w * h)
+        for part in ('face', 'lefthand', 'righthand'):
+            assert isinstance(ann[f'{part}_valid'], bool) and len(ann[f'{part}_box']) == 4
+    assert visibilities == {0.0, 1.0, 2.0}  # outside, covered by a later figure, seen
+    heights = [a['bbox'][3] for a in train_coco['annotations']]
+    assert np.median(heights) > 0.5 * 128  # figures 0.6-0.95 of the image tall
+
+
+def test_generated_people_face_the_camera(train_coco):
+    """Within MAX_TURN of the camera, a figure's left shoulder is on the image's right."""
+    shoulders = [np.reshape(a['keypoints'], (17, 3))[5:7] for a in train_coco['annotations']]
+    both = [s for s in shoulders if (s[:, 2] > 0).all()]
+    assert len(both) >= 10
+    assert np.mean([left[0] > right[0] for left, right in both]) > 0.9
+
+
+def test_generator_is_deterministic_per_seed(tmp_path):
+    files = [wb.write_coco_wholebody_split(tmp_path / name, 'val', 3, seed=seed)
+             for name, seed in (('a', 0), ('b', 0), ('c', 1))]
+    a, b, c = (f.read_text() for f in files)
+    assert a == b and a != c
+    assert (tmp_path / 'a/val/000001.jpg').read_bytes() == (tmp_path / 'b/val/000001.jpg'
+                                                             ).read_bytes()
+
+
+def test_mmpose_reads_the_generated_split(data_dir):
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import DATASETS
+    init_default_scope('mmpose')
+    for mode, dataset_type in (('topdown', 'CocoWholeBodyDataset'),
+                               ('bottomup', 'CocoWholeBodyBottomupDataset')):
+        dataset = DATASETS.build(dict(
+            type=dataset_type, data_mode=mode, data_root=str(data_dir) + '/',
+            ann_file='annotations/coco_wholebody_train.json', data_prefix=dict(img='train/'),
+            pipeline=[]))
+        sample = dataset[0]
+        assert sample['keypoints'].shape[1:] == (133, 2), mode
+
+
+def test_the_configs_compare_on_the_same_images(data_dir, tmp_path):
+    rtmo, rtmw = (tool.build_config(name, data_dir, tmp_path / name, seed=3)
+                  for name in (tool.RTMO, tool.RTMW))
+    recipe = Config.fromfile(str(REPO / 'configs/_base_/rtmo_tiny-cpu-128x128.py'))
+    # the whole-body RTMO is the tiny CPU recipe (the plugin demo's) with 133 keypoints
+    for key in ('optim_wrapper', 'param_scheduler', 'custom_hooks', 'train_cfg',
+                'model.backbone', 'model.neck', 'model.head.head_module_cfg',
+                'model.test_cfg', 'train_dataloader.dataset.pipeline'):
+        assert _plain(_get(rtmo, key)) == _plain(_get(recipe, key)), key
     assert rtmo.model.head.metainfo.endswith('coco_wholebody.py')
-    assert rtmw.model.head.out_channels == 133
-    assert rtmw.model.head.decoder.type == 'BoxSimCCLabel'
-    assert rtmw.test_dataloader.dataset.bbox_file is None  # ground-truth boxes
-    assert rtmw.model.test_cfg.flip_test is False  # left and right differ by colour
     assert rtmo.train_dataloader.dataset.type == 'CocoWholeBodyBottomupDataset'
     assert rtmw.train_dataloader.dataset.type == 'CocoWholeBodyDataset'
+    assert rtmw.model.head.out_channels == 133
+    assert rtmw.model.head.decoder.type == 'BoxSimCCLabel'
+    assert rtmw.test_dataloader.dataset.bbox_file is None  # true boxes unless the tool says
+    assert rtmw.model.test_cfg.flip_test is False  # left and right differ by colour
     for cfg in (rtmo, rtmw):
         assert cfg.model.backbone.init_cfg is None  # random init, no download
         assert cfg.test_evaluator.type == 'CocoWholeBodyMetric'
-    # the same images, batch and number of epochs: the same number of steps
-    for key in ('train_dataloader.batch_size', 'train_cfg.max_epochs',
-                'train_dataloader.dataset.data_root', 'train_dataloader.dataset.ann_file',
-                'test_dataloader.dataset.ann_file', 'test_evaluator.ann_file'):
+        assert cfg.randomness.seed == 3
+    for key in ('train_dataloader.batch_size', 'train_dataloader.dataset.data_root',
+                'train_dataloader.dataset.ann_file', 'test_dataloader.dataset.ann_file',
+                'test_evaluator.ann_file'):
         assert _get(rtmo, key) == _get(rtmw, key), key
 
 
@@ -55,41 +123,52 @@ def _get(cfg, key):
     return cfg
 
 
-def test_set_epochs_moves_the_schedule_and_the_stage_switch(data_dir, tmp_path):
-    rtmo, rtmw = (tool.build_config(name, data_dir, tmp_path, epochs=10) for name in NAMES)
-    assert rtmo.train_cfg.max_epochs == rtmw.train_cfg.max_epochs == 10
-    assert rtmo.train_cfg.val_interval == rtmw.train_cfg.val_interval == 10
-    assert rtmo.default_hooks.checkpoint.interval == rtmw.default_hooks.checkpoint.interval == 10
-    assert (rtmo.param_scheduler[-1].end, rtmo.param_scheduler[-1].T_max) == (10, 9)
-    assert (rtmw.param_scheduler[-1].end, rtmw.param_scheduler[-1].T_max) == (10, 10)
+def _plain(value):
+    """``value`` without the ``_scope_`` keys that loading through ``rtmo_plugin::`` adds."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != '_scope_'}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_the_budget_sets_the_epochs(data_dir, tmp_path):
+    rtmo, rtmw = (tool.build_config(name, data_dir, tmp_path) for name in (tool.RTMO, tool.RTMW))
+    # 200 CPU s at 0.25 s per step and 40 steps per epoch: 20 epochs
+    assert tool.set_budget(rtmo, 0.25, 40, 200.0) == 20
+    assert (rtmo.train_cfg.max_epochs, rtmo.train_cfg.val_interval) == (20, 21)
+    assert (rtmo.param_scheduler[-1].end, rtmo.param_scheduler[-1].T_max) == (20, 19)
     switch = next(h for h in rtmo.custom_hooks if h.type == 'RTMOModeSwitchHook')
-    assert list(switch.epoch_attributes) == [4]  # epoch 7 of 20 -> 3.5 of 10, rounded
+    assert list(switch.epoch_attributes) == [7]  # epoch 15 of 44 -> 6.8 of 20
+    assert tool.set_budget(rtmw, 0.1, 80, 200.0) == 25  # cheaper steps: more of them
+    assert tool.set_budget(rtmw, 10.0, 80, 200.0) == 2  # at least two epochs
 
 
-@pytest.mark.parametrize('name', NAMES)
-def test_config_trains_and_tests_one_iteration(name, data_dir, tmp_path):
-    cfg = tool.build_config(name, data_dir, tmp_path)
-    cfg.train_dataloader.batch_size = 2
-    cfg.train_dataloader.dataset.indices = 2  # one iteration
-    cfg.train_cfg.update(max_epochs=1, val_interval=100)
-    cfg.default_hooks.checkpoint.interval = 1
-    cfg.default_hooks.logger.interval = 1
-    row = tool.train_and_evaluate('model', cfg, procs=1)  # the tool's train + test
-    assert row['steps'] == 1
-    assert set(row) == {'model', 'whole-body AP', *(f'{p} AP' for p, _ in tool.PARTS), 'AR',
-                        'steps', 'train minutes', 'train CPU s'}
-    assert all(-1.0 <= row[k] <= 1.0 for k in row if 'AP' in k or k == 'AR')
-    assert (tmp_path / 'val.keypoints.json').is_file()  # the metric's result file
-    # the training run's own log: with MMPose's fixed visualizer name, a second Runner in
-    # this process wrote into the first one's files
-    assert len(list(tmp_path.glob('*/vis_data/scalars.json'))) == 1
+def test_the_step_clock_times_the_steps_after_the_warm_up(monkeypatch):
+    clock, runner = tool.StepClockHook(warmup=2), type('Runner', (), {})()
+    ticks = iter([10.0, 10.5, 11.0, 11.5])
+    monkeypatch.setattr(tool.time, 'process_time', lambda: next(ticks))
+    with pytest.raises(RuntimeError, match='no step was timed'):
+        _ = clock.seconds_per_step
+    for runner.iter in range(5):
+        clock.after_train_iter(runner, runner.iter)
+    assert clock.steps == 3 and clock.seconds_per_step == pytest.approx(0.5)
+
+
+def test_detections_become_a_coco_bbox_file(tmp_path):
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+    result = PoseDataSample(pred_instances=InstanceData(
+        bboxes=np.array([[10.0, 20.0, 50.0, 100.0]]), bbox_scores=np.array([0.75])))
+    path = tool.write_bbox_file([(7, None, result)], tmp_path / 'boxes.json')
+    assert json.loads(path.read_text()) == [
+        dict(image_id=7, category_id=1, score=0.75, bbox=[10.0, 20.0, 40.0, 80.0])]
 
 
 def test_part_aps_of_the_ground_truth_are_one_and_drop_when_a_part_moves(data_dir, tmp_path):
     ann_file = data_dir / 'annotations/coco_wholebody_val.json'
     truth = [dict(image_id=a['image_id'], category_id=1, score=1.0,
-                  **{k: a[k] for k in ('keypoints', 'foot_kpts', 'face_kpts',
-                                       'lefthand_kpts', 'righthand_kpts')})
+                  **{k: a[k] for k in PART_POINTS})
              for a in json.loads(ann_file.read_text())['annotations']]
     (tmp_path / 'truth.json').write_text(json.dumps(truth))
     assert tool.part_aps(ann_file, tmp_path / 'truth.json') == {
@@ -104,9 +183,9 @@ def test_part_aps_of_the_ground_truth_are_one_and_drop_when_a_part_moves(data_di
 
 
 @pytest.mark.parametrize('argv, message', [
-    (['--procs', '3'], '--procs must divide'),
-    (['--procs', '0'], '--procs must divide'),
-    (['--epochs', '1'], '--epochs must be >= 2'),
+    (['--budget', '0'], '--budget must be > 0'),
+    (['--seed', '-1'], '--seed >= 0'),
+    (['--num-pictures', '0'], '--num-pictures >= 1'),
     (['--train-images', '4'], '--train-images must be >= 8'),
     (['--val-images', '0'], '--val-images >= 1'),
 ])
@@ -118,5 +197,29 @@ def test_the_tool_rejects_bad_arguments(argv, message, capsys):
 
 def test_the_tool_defaults():
     args = tool.parse_args([])
-    assert (args.train_images, args.val_images, args.epochs, args.procs) == (360, 40, None, 1)
+    assert (args.seed, args.budget, args.train_images, args.val_images) == (0, 200.0, 400, 50)
     assert args.out.name == 'rtmw3d-wholebody2d' and args.data.name == 'rtmw3d-wholebody2d'
+
+
+@pytest.mark.slow
+def test_the_demo_command_runs_as_documented(tmp_path):
+    """``python projects/rtmw3d/tools/wholebody_2d.py`` in a fresh process on tiny inputs:
+    both models calibrate, train on the budget and test; three rows, the detections, the
+    picture."""
+    out = tmp_path / 'out'
+    command = [sys.executable, 'projects/rtmw3d/tools/wholebody_2d.py', '--train-images', '8',
+               '--val-images', '2', '--budget', '2', '--num-pictures', '2', '--seed', '1',
+               '--out', str(out), '--data', str(tmp_path / 'data')]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads((out / 'metrics.json').read_text())
+    assert [(r['model'], r['people']) for r in rows] == [
+        ('RTMO-tiny (one-stage)', 'finds them'), ('RTMW-tiny (top-down)', 'true boxes'),
+        ('RTMW-tiny (top-down)', "RTMO's detections")]
+    for row in rows:
+        assert all(-1.0 <= row[k] <= 1.0 for k in row if k.endswith('AP') or k == 'AR')
+        assert row['steps'] >= 2 and row['train CPU s'] > 0
+    assert json.loads((out / 'rtmo_detections.json').read_text()) is not None
+    assert (out / 'predictions.jpg').stat().st_size > 0
+    assert 'CPU s per step' in done.stdout and 'cores, flags' in done.stdout

@@ -2,13 +2,14 @@
 # (configs/rtmw/cocktail14/rtmw-m_boxsimcc_*.py: 133 COCO-WholeBody keypoints,
 # CocoWholeBodyMetric) at the sizes of the project's tiny RTMW3D (CSPNeXt deepen 0.167 / widen
 # 0.25, 96x128 crops, the head on the neck's stride-8/16 levels), trained from random init on
-# one COCO-WholeBody set (the whole-body synthetic figures of
+# one COCO-WholeBody set (the synthetic multi-person whole-body images of
 # projects/rtmw3d/tools/wholebody_2d.py) instead of the Cocktail14 mix. Tested on ground-truth
-# person boxes (bbox_file=None), as MMPose's top-down configs can be. Compared there with the
-# one-stage rtmo-tiny_wholebody2d_synthetic-128x128.py on the same images.
-_base_ = ['../../../../configs/rtmw/cocktail14/rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py']
+# person boxes (bbox_file=None), as MMPose's top-down configs can be, or on a detection-results
+# file (the tool passes the one-stage model's detections). Compared there with the one-stage
+# rtmo-tiny_wholebody2d_synthetic-128x128.py on the same images; the tool sets the epochs of
+# both from a CPU budget.
+_base_ = ['rtmo_plugin::rtmw/cocktail14/rtmw-m_boxsimcc_8xb1024-270e_cocktail14-256x192.py']
 
-# the one-stage model's schedule: 20 epochs in steps of 8 (900 steps of the tool's 360 images)
 max_epochs = 20
 base_lr = 4e-3
 train_batch_size = 8
