@@ -1,7 +1,8 @@
 # Body7: the seven-dataset training mix of MMPose 1.3's RTMO Body7 configs
 # (configs/body_2d_keypoint/rtmo/body7/), mapped to the 17 COCO keypoints with
 # KeypointConverter. Only variables: a Body7 config inherits its COCO config and this file,
-# then sets `train_dataloader.dataset` and the pipeline switch (see rtmo/body7/).
+# then sets `train_dataloader.dataset` (`body7_train_dataset` with its metainfo and stage-1
+# pipeline) and the pipeline switch's dataset (see rtmo/body7/).
 body7_root = 'data/'
 
 
@@ -38,3 +39,6 @@ body7_datasets = [
 ]
 # sampling ratio of each dataset per epoch (COCO, AIC, CrowdPose, MPII, JHMDB, Halpe, PoseTrack)
 body7_sample_ratios = [1, 0.3, 0.5, 0.3, 0.3, 0.4, 0.3]
+# the mix as one training dataset
+body7_train_dataset = dict(type='CombinedDataset', datasets=body7_datasets,
+                           sample_ratio_factor=body7_sample_ratios, test_mode=False)

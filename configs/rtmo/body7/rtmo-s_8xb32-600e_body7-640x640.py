@@ -3,8 +3,7 @@
 _base_ = ['../coco/rtmo-s_8xb32-600e_coco-640x640.py', '../../_base_/body7_bottomup.py']
 
 train_dataloader = dict(dataset=dict(
-    _delete_=True, type='CombinedDataset', metainfo=dict(from_file=_base_.metafile),
-    datasets=_base_.body7_datasets, sample_ratio_factor=_base_.body7_sample_ratios,
-    test_mode=False, pipeline=_base_.train_pipeline_stage1))
+    _delete_=True, **_base_.body7_train_dataset, metainfo=dict(from_file=_base_.metafile),
+    pipeline=_base_.train_pipeline_stage1))
 mode_switch, *other_hooks = _base_.custom_hooks
 custom_hooks = [dict(mode_switch, new_train_dataset=_base_.body7_coco_dataset), *other_hooks]
