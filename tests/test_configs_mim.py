@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from helpers import REPO
+from helpers import REPO, pipelines_config
 
 DOWNSTREAM = '''
 _base_ = ['rtmo_plugin::rtmo/coco/rtmo-s_8xb32-600e_coco-640x640.py']
@@ -25,22 +25,7 @@ model = dict(head=dict(loss_oks=dict(loss_weight=20.0)))
 input_size = (96, 96)
 model.update(backbone=dict(init_cfg=None), data_preprocessor=dict(batch_augments=None),
              test_cfg=dict(input_size=input_size))
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupRandomAffine', input_size=input_size, pad_val=114,
-         bbox_keep_corner=False, clip_border=True),
-    dict(type='FilterAnnotations', by_kpt=True, by_box=True, keep_empty=False),
-    dict(type='GenerateTarget',
-         encoder=dict(type='YOLOXPoseAnnotationProcessor', input_size=input_size)),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=input_size, pad_val=(114, 114, 114)),
-    dict(type='PackPoseInputs', meta_keys=('id', 'img_id', 'img_path', 'ori_shape',
-         'img_shape', 'input_size', 'input_center', 'input_scale')),
-]
-tiny = dict(type='CocoDataset', data_root='{data}/', data_mode='bottomup',
+{pipelines}tiny = dict(type='CocoDataset', data_root='{data}/', data_mode='bottomup',
             ann_file='person_keypoints.json', data_prefix=dict(img=''))
 loader = dict(num_workers=0, persistent_workers=False, pin_memory=False)
 train_dataloader = dict(batch_size=1, dataset=dict(tiny, pipeline=train_pipeline, indices=1),
@@ -58,7 +43,8 @@ custom_hooks = []
 
 def write_downstream(folder: Path, coco_mini: Path) -> Path:
     path = folder / 'downstream_rtmo.py'
-    path.write_text(DOWNSTREAM.replace('{data}', str(coco_mini)))
+    path.write_text(DOWNSTREAM.replace('{data}', str(coco_mini))
+                    .replace('{pipelines}', pipelines_config((96, 96))))
     return path
 
 
