@@ -16,9 +16,9 @@ silhouette).
 This module is the one figure model and renderer of the repository: the projects under
 ``projects/`` write their own formats (COCO-WholeBody, FLIC ``.mat``, H3WB ``.npz``) from
 :func:`random_pose`, :func:`draw_figure`, :func:`background` and :func:`make_image`.
-Modules: ``figures`` (pose model and renderer), ``coco`` (images with COCO annotations, the
-split writer), ``cli`` (the command).
 """
+# figures: pose model and renderer; coco: images with COCO annotations, the split writer;
+# cli: the command (its help is this docstring)
 from .cli import main
 from .coco import (
     COCO_SKELETON,
