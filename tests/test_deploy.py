@@ -613,3 +613,21 @@ def test_export_never_writes_over_its_checkpoint(tmp_path, capsys, monkeypatch):
         f'error: -o {checkpoint} is the input file epoch_44.pth: writing the graph there '
         'would replace it; give another -o')
     assert checkpoint.read_bytes() == b'weights'
+
+
+def test_the_input_size_is_read_once_and_reaches_every_path(model, tmp_path, monkeypatch):
+    """build_backends reads test_cfg.input_size once and hands it to the exporter and to the
+    torch path (they re-derived it each before); a size given overrides the model's."""
+    from rtmo_plugin.deploy import backends
+
+    reads, exported = [], []
+    real_size, real_export = backends.input_size_of, backends.export_onnx
+    monkeypatch.setattr(backends, 'input_size_of', lambda m: reads.append(m) or real_size(m))
+    monkeypatch.setattr(backends, 'export_onnx', lambda m, path, input_size=None: exported.append(
+        input_size) or real_export(m, path, input_size=input_size))
+    paths = backends.build_backends(model, tmp_path, [], ('ort_fp32', 'torch_fused_bf16'))
+    assert len(reads) == 1 and exported == [SIZE]
+    assert paths['torch_fused_bf16'].input_size == SIZE == paths['ort_fp32'].input_size
+    paths = backends.build_backends(model, tmp_path, [], ('torch_fused_bf16',),
+                                    input_size=(96, 64))
+    assert len(reads) == 1 and paths['torch_fused_bf16'].input_size == (96, 64)
