@@ -13,7 +13,7 @@ Then, before the first iteration (at the dataset's construction):
   and ``camera_3d [F, K, 3]``, ``frame_id [F]``, camera intrinsics ``K`` with a positive
   focal length, ``R``, ``T`` and a box with ``x_min < x_max``, ``y_min < y_max``;
 - the images (``scan_images=True``): missing, empty, truncated or undecodable files, by the
-  plugin's :func:`~rtmo_plugin.data_checks.image_problem`.
+  plugin's :func:`~rtmo_plugin.image_files.image_problem`.
 
 Problems end in :class:`~rtmo_plugin.data_checks.DataCheckError` naming the file, the example
 (subject, action, camera, frame) and the field, with how to fix it.
