@@ -418,9 +418,9 @@ def framing_camera(rng: np.random.Generator, points_world: np.ndarray, pixel_hei
                   (size, size))
 
 
-def make_image(rng: np.random.Generator, size: int, max_people: int = 3
-               ) -> Tuple[np.ndarray, List[dict]]:
-    """One ``size`` x ``size`` image of 0-``max_people`` whole-body figures and their
+def make_image(rng: np.random.Generator, size: int, max_people: int = 3,
+               count: Optional[int] = None) -> Tuple[np.ndarray, List[dict]]:
+    """One ``size`` x ``size`` image of 0-``max_people`` (or ``count``) whole-body figures and their
     COCO-WholeBody annotations (without ids), sized and placed as the plugin's 2-D synthetic
     people (:func:`rtmo_plugin.synthetic.make_image`): none in a tenth of the images, each
     0.6-0.95 of the image tall with its root anywhere in the middle, later figures in front,
@@ -429,7 +429,8 @@ def make_image(rng: np.random.Generator, size: int, max_people: int = 3
     seen, 1 covered by a later figure, 0 outside the image; a figure with fewer than 20
     pixels left in sight is not annotated."""
     image = background(rng, size)
-    count = 0 if rng.random() < 0.1 else int(rng.integers(1, max_people + 1))
+    if count is None:
+        count = 0 if rng.random() < 0.1 else int(rng.integers(1, max_people + 1))
     figures = []  # (pixels [133, 2], silhouette [size, size] bool)
     for _ in range(count):
         world = place(random_pose_3d(rng), 0.0, (0.0, 0.0))  # facing -y, azimuth -pi/2

@@ -18,6 +18,7 @@ from projects.rtmw3d.rtmw3d import synthetic_wholebody as wb
 
 sys.path.insert(0, str(PROJECT / 'tools'))
 import wholebody_2d as tool  # noqa: E402
+import wholebody_latency as latency  # noqa: E402
 
 PART_POINTS = dict(keypoints=17, foot_kpts=6, face_kpts=68, lefthand_kpts=21,
                    righthand_kpts=21)
@@ -197,15 +198,33 @@ def test_the_tool_rejects_bad_arguments(argv, message, capsys):
 
 def test_the_tool_defaults():
     args = tool.parse_args([])
-    assert (args.seed, args.budget, args.train_images, args.val_images) == (0, 200.0, 400, 50)
+    assert (args.seed, args.budget, args.train_images, args.val_images) == (0, 420.0, 400, 50)
     assert args.out.name == 'rtmw3d-wholebody2d' and args.data.name == 'rtmw3d-wholebody2d'
+
+
+def test_latency_images_have_the_asked_people_and_the_clock_takes_the_median():
+    for people in (1, 4):
+        image, boxes = latency.image_with(people)
+        assert image.shape == (128, 128, 3) and boxes.shape == (people, 4)
+    calls = []
+    ticks = iter(range(100))
+
+    def call():
+        calls.append(next(ticks))
+    assert latency.median_ms(call, repeats=5) >= 0 and len(calls) == latency.WARMUP + 5
+
+
+def test_the_latency_tool_rejects_bad_arguments(capsys):
+    with pytest.raises(SystemExit):
+        latency.parse_args(['--people', '0'])
+    assert 'must be >= 1' in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_the_demo_command_runs_as_documented(tmp_path):
     """``python projects/rtmw3d/tools/wholebody_2d.py`` in a fresh process on tiny inputs:
     both models calibrate, train on the budget and test; three rows, the detections, the
-    picture."""
+    picture; then ``wholebody_latency.py`` on its checkpoints."""
     out = tmp_path / 'out'
     command = [sys.executable, 'projects/rtmw3d/tools/wholebody_2d.py', '--train-images', '8',
                '--val-images', '2', '--budget', '2', '--num-pictures', '2', '--seed', '1',
@@ -223,3 +242,10 @@ def test_the_demo_command_runs_as_documented(tmp_path):
     assert json.loads((out / 'rtmo_detections.json').read_text()) is not None
     assert (out / 'predictions.jpg').stat().st_size > 0
     assert 'CPU s per step' in done.stdout and 'cores, flags' in done.stdout
+    command = [sys.executable, 'projects/rtmw3d/tools/wholebody_latency.py', '--checkpoints',
+               str(out), '--people', '1', '2', '--repeats', '1', '--out', str(out)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads((out / 'latency.json').read_text())
+    assert [r['people'] for r in rows] == [1, 2]
+    assert all(r['one-stage ms'] > 0 and r['top-down, true boxes ms'] > 0 for r in rows)

@@ -2,7 +2,7 @@
 with 133 COCO-WholeBody keypoints) on the same synthetic multi-person images, for the same
 CPU budget -> one table and one picture.
 
-    python projects/rtmw3d/tools/wholebody_2d.py [--seed 0] [--budget 200]
+    python projects/rtmw3d/tools/wholebody_2d.py [--seed 0] [--budget 420]
         [--out results/rtmw3d-wholebody2d] [--data data/rtmw3d-wholebody2d]
         [--train-images 400] [--val-images 50] [--num-pictures 6]
 
@@ -58,7 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seed', type=int, default=0, help='training seed of both models')
-    parser.add_argument('--budget', type=float, default=200.0,
+    parser.add_argument('--budget', type=float, default=420.0,
                         help='training CPU seconds of each model (one thread each)')
     parser.add_argument('--out', type=Path, default=REPO / 'results/rtmw3d-wholebody2d')
     parser.add_argument('--data', type=Path, default=REPO / 'data/rtmw3d-wholebody2d')
