@@ -12,10 +12,13 @@ spreads over both, and reports the median and the speed-up
   data preprocessor, backbone, neck, head, decoding, NMS, mapping back;
   the check column is the largest difference of all outputs.
 - training step: forward, target assignment, losses and backward on one
-  training batch (no optimizer step: both sides would run the same one);
-  both loss values are printed and compared. A second row runs the plugin's step
-  under bf16 autocast (what ``tools/train.py --amp`` trains with on a CPU) against
-  MMPose's fp32 step; its check compares the plugin's bf16 and fp32 losses.
+  training batch (no optimizer step: both sides would run the same one), each side as
+  its config trains it (the plugin's hooks store the weights channels-last and give Swish a
+  one-kernel backward: ``ChannelsLastHook``, ``FusedSwishHook``); the plugin's loss without
+  them and MMPose's are printed and compared, and how far the loss with them is (float
+  rounding of channels-last convolutions). A second row runs the plugin's step under bf16
+  autocast (what ``tools/train.py --amp`` trains with on a CPU) against MMPose's fp32 step;
+  its check compares the plugin's bf16 and fp32 losses.
 - step phases: the training step's parts timed separately (backbone + neck
   forward, head forward, targets + losses, head backward, backbone + neck
   backward): where the time goes.
@@ -58,6 +61,7 @@ from rtmo_plugin.lab.builders import (
     SIZES,
     build_twins,
     coco_samples,
+    size_configs,
     train_pipeline,
     val_pipeline,
 )
@@ -173,11 +177,14 @@ def main(argv=None) -> List[bm.Row]:
         tests, train_batch = batches(ensure_data(args.data, Path(tmp)), side, args.images)
         if wanted & {'predict', 'deploy', 'floor'}:
             rows += bm.predict_rows(plugin, ref, tests, **timing, device=device)
+        # each side trains as its config says (the plugin's hooks change the model first)
+        trained = bm.as_trained(plugin, size_configs(args.model)[0])
         if 'train' in wanted:
-            rows += bm.train_rows(plugin, ref, train_batch, **timing, device=device)
-            rows += bm.train_bf16_rows(plugin, ref, train_batch, **timing, device=device)
+            rows += bm.train_rows(plugin, ref, train_batch, **timing, device=device,
+                                  trained=trained)
+            rows += bm.train_bf16_rows(trained, ref, train_batch, **timing, device=device)
         if 'breakdown' in wanted:
-            rows += bm.train_breakdown_rows(plugin, ref, train_batch, **timing)
+            rows += bm.train_breakdown_rows(trained, ref, train_batch, **timing)
         if 'codec' in wanted:
             rows += bm.codec_rows(**timing)
         if 'deploy' in wanted and device.type == 'cuda':

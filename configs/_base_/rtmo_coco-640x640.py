@@ -24,7 +24,12 @@ default_hooks = dict(
     # load_from a checkpoint of another keypoint set: the keypoint-specific head tensors keep
     # their initialisation, the log lists what loaded and why the rest did not; any other
     # mismatch is an error (docs/configs.md, "Your own keypoints")
-    keypoint_finetune=dict(type='KeypointFinetuneHook'))
+    keypoint_finetune=dict(type='KeypointFinetuneHook'),
+    # training speed, outputs equal up to float rounding (docs/benchmarks.md): weights
+    # stored channels-last, so oneDNN's CPU convolutions skip their layout conversions, and
+    # Swish's backward in one kernel; both change the model before EMAHook copies it
+    channels_last=dict(type='ChannelsLastHook'),
+    fused_swish=dict(type='FusedSwishHook'))
 
 optim_wrapper = dict(
     # mmengine's OptimWrapper that skips steps with a NaN/inf loss or gradient (weights

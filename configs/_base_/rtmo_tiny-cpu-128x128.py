@@ -65,8 +65,7 @@ param_scheduler = [
 ]
 default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1),
                      logger=dict(interval=10))
-custom_hooks = [
-    dict(type='ChannelsLastHook'),
+custom_hooks = [  # channels-last comes with the base's default_hooks
     dict(type='SyncNormHook', priority=48),  # tools/demo.py trains in 2 processes on a CPU
     dict(type='RTMOModeSwitchHook', priority=48, epoch_attributes={
         stage2_epoch: {'proxy_target_cc': True, 'loss_mle.loss_weight': 5.0,

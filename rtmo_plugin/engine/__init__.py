@@ -4,8 +4,9 @@ from .finite import FiniteAmpOptimWrapper, FiniteOptimWrapper, NonFiniteLossHook
 from .memory_format import ChannelsLastHook
 from .optim import MergedGroupsOptimWrapperConstructor
 from .rng_state import RandomStateHook, ResumeCheckHook
+from .swish import FusedGradSwish, FusedSwishHook
 
 __all__ = ['Bf16OptimWrapper', 'ChannelsLastHook', 'FiniteAmpOptimWrapper',
-           'FiniteBf16OptimWrapper', 'FiniteOptimWrapper',
+           'FiniteBf16OptimWrapper', 'FiniteOptimWrapper', 'FusedGradSwish', 'FusedSwishHook',
            'KeypointFinetuneHook', 'MergedGroupsOptimWrapperConstructor', 'NonFiniteLossHook',
            'RandomStateHook', 'ResumeCheckHook']

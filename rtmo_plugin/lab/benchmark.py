@@ -144,20 +144,58 @@ def train_step(model, batch, bf16: bool = False) -> float:
     return float(loss.detach())
 
 
+def hook_types(config) -> set:
+    """The ``type`` of every hook in ``config``'s (a path or Config) ``default_hooks`` and
+    ``custom_hooks``."""
+    from ..build import load_config
+
+    cfg = load_config(config) if isinstance(config, (str, Path)) else config
+    hooks = list((cfg.get('default_hooks') or {}).values()) + list(cfg.get('custom_hooks') or [])
+    return {h.get('type') for h in hooks if h}
+
+
+def as_trained(model: torch.nn.Module, config) -> torch.nn.Module:
+    """``model`` as its ``config``'s hooks change it before training: a copy with
+    channels-last weights (``ChannelsLastHook``) and one-kernel Swish backwards
+    (``FusedSwishHook``) where the config has them, else ``model`` itself."""
+    from ..engine.swish import fuse_swish_grads
+
+    types = hook_types(config)
+    if not types & {'ChannelsLastHook', 'FusedSwishHook'}:
+        return model
+    model = copy.deepcopy(model)
+    if 'ChannelsLastHook' in types:
+        model.to(memory_format=torch.channels_last)
+    if 'FusedSwishHook' in types:
+        fuse_swish_grads(model)
+    return model
+
+
 def train_rows(plugin, ref, batch, repeats: int, warmup: int,
                clock: Clock = time.perf_counter,
-               device: Union[str, torch.device] = 'cpu') -> List[Row]:
+               device: Union[str, torch.device] = 'cpu',
+               trained: Optional[torch.nn.Module] = None) -> List[Row]:
+    """The training step of ``trained`` (the plugin as its config trains it, e.g.
+    :func:`as_trained`; default ``plugin``) against MMPose's. The check compares ``plugin``'s
+    loss with MMPose's, and says how far ``trained``'s is from it: channels-last convolutions
+    sum in another order (float rounding)."""
+    trained = plugin if trained is None else trained
+
     def step(model):
         return train_step(model, batch)
 
     losses = step(plugin), step(ref)
-    ms = time_pair(lambda: step(plugin), lambda: step(ref), repeats, warmup, clock)
-    memory = [peak_memory_mb(lambda m=m: step(m), device) for m in (plugin, ref)]
+    ms = time_pair(lambda: step(trained), lambda: step(ref), repeats, warmup, clock)
+    memory = [peak_memory_mb(lambda m=m: step(m), device) for m in (trained, ref)]
     equal = abs(losses[0] - losses[1]) <= 1e-4 * abs(losses[1]) + 1e-5
+    check = f'loss {losses[0]:.6f} vs {losses[1]:.6f}: {"equal" if equal else "DIFFERENT"}'
+    if trained is not plugin:
+        loss = step(trained)
+        check = (f'as the config trains (loss {loss:.6f}, '
+                 f'{abs(loss - losses[0]) / abs(losses[0]):.3%} off); as built: {check}')
     people = len(batch['data_samples'][0].gt_instance_labels)
     return [
-        Row(f'training step (fwd + assignment + bwd), batch 1, {people} people', *ms,
-            f'loss {losses[0]:.6f} vs {losses[1]:.6f}: {"equal" if equal else "DIFFERENT"}'),
+        Row(f'training step (fwd + assignment + bwd), batch 1, {people} people', *ms, check),
         Row('peak memory, training step', *memory, _memory_check(device), unit='MB')]
 
 
@@ -222,7 +260,7 @@ def train_breakdown_rows(plugin, ref, batch, repeats: int, warmup: int,
     names = ['backbone + neck forward', 'head forward', 'targets + losses',
              'head backward', 'backbone + neck backward']
     return [Row(f'&nbsp;&nbsp;step phase: {name}', statistics.median(a), statistics.median(b),
-                'same code on both sides' if 'neck' in name else '')
+                "MMPose's layers on both sides" if 'neck' in name else '')
             for name, (a, b) in zip(names, samples)]
 
 
