@@ -13,7 +13,7 @@ from torch import nn
 
 from rtmo_ort.__main__ import main as ort_main
 from rtmo_ort.__main__ import output_names
-from rtmo_plugin import synthetic
+from rtmo_plugin.synthetic import cli as synthetic
 from rtmo_plugin.synthetic import main as generate
 
 
