@@ -15,7 +15,8 @@ class ChannelsLastHook(Hook):
     A convolution whose weight is channels-last runs channels-last, and so does
     everything after it: oneDNN's CPU convolutions (and cuDNN's with AMP) skip
     their layout conversions. Measured for the demo's backbone and neck at
-    160x160, batch 8, 2 CPU cores: forward + backward 190 ms instead of 260 ms.
+    160x160, batch 8, 2 CPU cores: forward + backward 190 ms instead of 260 ms; for an
+    RTMO-s 640 training step on a Zen 5 EPYC 1.04-1.18x (docs/benchmarks.md).
     Values are unchanged up to float rounding (the summation order differs), and
     so are the checkpoints' keys and shapes.
 
