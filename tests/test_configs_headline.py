@@ -165,3 +165,26 @@ def test_released_rtmw_384_outputs_decode_alike(size):
     theirs_keypoints, (theirs_scores, _) = theirs.decode(simcc_x, simcc_y)
     np.testing.assert_allclose(ours_keypoints, theirs_keypoints, atol=1e-5)
     np.testing.assert_allclose(ours_scores, theirs_scores, atol=1e-6)
+
+
+def test_boxsimcc_recipe_swaps_only_the_codec_type():
+    from rtmo_plugin.codecs.simcc_swap import boxsimcc_recipe
+
+    simcc = dict(type='SimCCLabel', input_size=(192, 256), sigma=(4.9, 5.66),
+                 simcc_split_ratio=2.0, normalize=False, use_dark=False)
+    target = dict(type='GenerateTarget', encoder=simcc)
+    hooks = [dict(type='EMAHook'), dict(type='mmdet.PipelineSwitchHook', switch_pipeline=[])]
+    codec, stage1, stage2, loader, new_hooks, model = boxsimcc_recipe(
+        simcc, [dict(type='LoadImage'), target], [target], hooks)
+    assert codec == dict(type='BoxSimCCLabel', input_size=(192, 256), sigma=(4.9, 5.66),
+                         simcc_split_ratio=2.0, normalize=False)
+    assert stage1 == [dict(type='LoadImage'), dict(type='GenerateTarget', encoder=codec)]
+    assert stage2 == [dict(type='GenerateTarget', encoder=codec)]
+    assert loader == dict(dataset=dict(pipeline=stage1))
+    assert new_hooks == [hooks[0], dict(hooks[1], switch_pipeline=stage2)]
+    assert model == dict(head=dict(decoder=dict(codec, _delete_=True)))
+    assert target['encoder'] is simcc and hooks[1]['switch_pipeline'] == []  # inputs untouched
+    for bad, why in ((dict(simcc, use_dark=True), 'use_dark'),
+                     (dict(simcc, type='MSRAHeatmap'), "'MSRAHeatmap'")):
+        with pytest.raises(ValueError, match=why):
+            boxsimcc_recipe(bad, [], [], [])

@@ -5,18 +5,8 @@ _base_ = ['mmpose::wholebody_2d_keypoint/rtmpose/cocktail14/'
           'rtmw-m_8xb1024-270e_cocktail14-256x192.py']
 custom_imports = dict(imports=['rtmo_plugin'], allow_failed_imports=False)
 
-simcc = _base_.codec
-codec = dict(type='BoxSimCCLabel', input_size=simcc.input_size, sigma=simcc.sigma,
-             simcc_split_ratio=simcc.simcc_split_ratio, normalize=simcc.normalize)
+from rtmo_plugin.codecs.simcc_swap import boxsimcc_recipe  # noqa: E402
 
-
-def _with_codec(pipeline: list) -> list:
-    return [dict(t, encoder=codec) if t['type'] == 'GenerateTarget' else t for t in pipeline]
-
-
-train_pipeline = _with_codec(_base_.train_pipeline)
-train_pipeline_stage2 = _with_codec(_base_.train_pipeline_stage2)
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-custom_hooks = [dict(h, switch_pipeline=train_pipeline_stage2) if 'switch_pipeline' in h else h
-                for h in _base_.custom_hooks]
-model = dict(head=dict(decoder=dict(codec, _delete_=True)))
+(codec, train_pipeline, train_pipeline_stage2, train_dataloader, custom_hooks,
+ model) = boxsimcc_recipe(_base_.codec, _base_.train_pipeline, _base_.train_pipeline_stage2,
+                          _base_.custom_hooks)
