@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 from rtmw3d_fixtures import PROJECT, REPO
+from test_configs_headline import plain  # the repository's tests (rtmw3d_fixtures)
 
 from projects.rtmw3d.rtmw3d import synthetic_wholebody as wb
 
@@ -100,7 +101,7 @@ def test_the_configs_compare_on_the_same_images(data_dir, tmp_path):
     for key in ('optim_wrapper', 'param_scheduler', 'custom_hooks', 'train_cfg',
                 'model.backbone', 'model.neck', 'model.head.head_module_cfg',
                 'model.test_cfg', 'train_dataloader.dataset.pipeline'):
-        assert _plain(_get(rtmo, key)) == _plain(_get(recipe, key)), key
+        assert plain(_get(rtmo, key)) == plain(_get(recipe, key)), key  # no _scope_ marks
     assert rtmo.model.head.metainfo.endswith('coco_wholebody.py')
     assert rtmo.train_dataloader.dataset.type == 'CocoWholeBodyBottomupDataset'
     assert rtmw.train_dataloader.dataset.type == 'CocoWholeBodyDataset'
@@ -122,15 +123,6 @@ def _get(cfg, key):
     for part in key.split('.'):
         cfg = cfg[part]
     return cfg
-
-
-def _plain(value):
-    """``value`` without the ``_scope_`` keys that loading through ``rtmo_plugin::`` adds."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != '_scope_'}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def test_the_budget_sets_the_epochs(data_dir, tmp_path):
