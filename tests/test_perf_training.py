@@ -19,9 +19,16 @@ RTMO_CONFIGS = sorted(str(p.relative_to(REPO))
                       for p in (REPO / 'configs' / 'rtmo').rglob('rtmo-*.py'))
 
 
-@pytest.mark.parametrize('config', RTMO_CONFIGS + ['configs/demo/rtmo-demo_synthetic-128x128.py'])
+@pytest.mark.parametrize('config', RTMO_CONFIGS)
 def test_every_rtmo_config_trains_with_the_speed_hooks(config):
     assert {'ChannelsLastHook', 'FusedSwishHook'} <= hook_types(load_config(config)), config
+
+
+def test_the_cpu_demos_train_channels_last_with_autograds_swish():
+    for config in ('configs/demo/rtmo-demo_synthetic-128x128.py',
+                   'configs/demo/rtmo-demo_coco-mini-320x320.py'):
+        types = hook_types(load_config(config))
+        assert 'ChannelsLastHook' in types and 'FusedSwishHook' not in types, config
 
 
 def test_fused_grad_swish_has_swishs_values_and_gradient():
