@@ -64,6 +64,10 @@ def test_the_hook_swaps_every_swish_and_keeps_outputs_and_weights():
     assert torch.equal(model(x), before)
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
     assert fuse_swish_grads(model) == 0  # nothing left to swap
+    off = nn.Sequential(Swish())
+    runner.model = off
+    FusedSwishHook(enabled=False).before_run(runner)
+    assert isinstance(off[0], Swish)
 
 
 def test_as_trained_applies_the_configs_speed_hooks_to_a_copy():

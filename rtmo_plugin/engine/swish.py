@@ -65,10 +65,16 @@ class FusedSwishHook(Hook):
     """Before the run, gives every ``Swish`` of the model a one-kernel backward
     (:func:`fuse_swish_grads`): forward values, state dict and checkpoints unchanged.
 
-    With a high priority, before ``EMAHook`` copies the model.
+    With a high priority, before ``EMAHook`` copies the model. ``enabled=False`` keeps
+    autograd's ``Swish`` (a config that inherits the hook among its ``default_hooks`` cannot
+    remove it: mmengine drops only its own default hooks when set to ``None``).
     """
 
     priority = 'VERY_HIGH'
 
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+
     def before_run(self, runner) -> None:
-        fuse_swish_grads(unwrap(runner.model))
+        if self.enabled:
+            fuse_swish_grads(unwrap(runner.model))

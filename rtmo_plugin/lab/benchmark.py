@@ -146,12 +146,12 @@ def train_step(model, batch, bf16: bool = False) -> float:
 
 def hook_types(config) -> set:
     """The ``type`` of every hook in ``config``'s (a path or Config) ``default_hooks`` and
-    ``custom_hooks``."""
+    ``custom_hooks``, but those set to ``None`` or ``enabled=False``."""
     from ..build import load_config
 
     cfg = load_config(config) if isinstance(config, (str, Path)) else config
     hooks = list((cfg.get('default_hooks') or {}).values()) + list(cfg.get('custom_hooks') or [])
-    return {h.get('type') for h in hooks if h}
+    return {h.get('type') for h in hooks if h and h.get('enabled', True)}
 
 
 def as_trained(model: torch.nn.Module, config) -> torch.nn.Module:
