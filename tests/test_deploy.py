@@ -1,4 +1,5 @@
 """ONNX export, the onnxruntime runner and the deploy-time model (rtmo_plugin.deploy, rtmo_ort)."""
+import copy
 import json
 import math
 import os
@@ -90,6 +91,26 @@ def test_onnx_matches_eager_predict(model, onnx_file, images):
         np.testing.assert_allclose(dets[0, :, 4], expected.scores, atol=1e-3)
         np.testing.assert_allclose(keypoints[0, ..., :2], expected.keypoints, atol=1e-3)
         np.testing.assert_allclose(keypoints[0, ..., 2], expected.keypoint_scores, atol=1e-3)
+
+
+def test_onnx_keeps_the_nms_pre_best_candidates_as_eager_predict(model, images, tmp_path):
+    """``test_cfg.nms_pre`` caps the candidates before NMS in the graph as in the head: a
+    graph that ignored it ran NMS and the DCC on every candidate above the threshold."""
+    tensor = to_tensor(images[0])
+    scores = RTMOExportWrapper(model).raw_outputs(tensor)[0]
+    num_above = int((scores > model.test_cfg['score_thr']).sum())
+    nms_pre = 3
+    assert num_above > 2 * nms_pre  # the cap matters on this image
+    capped = copy.deepcopy(model)
+    capped.test_cfg = dict(model.test_cfg, nms_pre=nms_pre)
+    expected = eager_predict(capped, tensor)
+    dets, keypoints = RTMO(export_onnx(capped, tmp_path / 'capped.onnx')).inference(
+        tensor.numpy())
+    assert 0 < len(expected.scores) <= nms_pre
+    assert dets.shape == (1, len(expected.scores), 5)
+    np.testing.assert_allclose(dets[0, :, :4], expected.bboxes, atol=1e-3)
+    np.testing.assert_allclose(dets[0, :, 4], expected.scores, atol=1e-3)
+    np.testing.assert_allclose(keypoints[0, ..., :2], expected.keypoints, atol=1e-3)
 
 
 @pytest.mark.parametrize('fuse', [False, True])

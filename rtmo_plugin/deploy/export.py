@@ -59,11 +59,13 @@ def grid_priors(feats: Sequence[Tensor], prior_generator) -> Tensor:
 
 
 def select_people(bboxes: Tensor, scores: Tensor, score_thr: float,
-                  nms_thr: float) -> Tuple[Tensor, Tensor]:
+                  nms_thr: float, nms_pre: int = 100000) -> Tuple[Tensor, Tensor]:
     """Indices of the people to keep, sorted by score, and their validity.
 
     Args:
         bboxes: ``[P, 4]`` xyxy boxes; scores: ``[P]``.
+        score_thr / nms_thr / nms_pre: the head's ``test_cfg`` rule: candidates above
+            ``score_thr``, the ``nms_pre`` best of them, then NMS at ``nms_thr``.
 
     Returns:
         ``indices [N]`` (int64) and ``valid [N]`` (float, 1 or 0). ``N >= 1``:
@@ -74,6 +76,8 @@ def select_people(bboxes: Tensor, scores: Tensor, score_thr: float,
     ("unsupported output type: int") when that import happens inside the trace.
     """
     candidates = torch.nonzero(scores > score_thr).squeeze(1)
+    # the nms_pre best (a slice past the end keeps all, in the graph too)
+    candidates = candidates[scores[candidates].argsort(descending=True)[:nms_pre]]
     cand_boxes, cand_scores = bboxes[candidates], scores[candidates]
     if nms_thr < 1.0:  # ONNX NonMaxSuppression, the head's rule: suppress when IoU > nms_thr
         order = nms(cand_boxes, cand_scores, nms_thr)
@@ -110,11 +114,15 @@ class RTMOExportWrapper(nn.Module):
         self.model = model
         self.score_thr = float(test_cfg.get('score_thr', 0.01) if score_thr is None else score_thr)
         self.nms_thr = float(test_cfg.get('nms_thr', 1.0) if nms_thr is None else nms_thr)
+        self.nms_pre = int(test_cfg.get('nms_pre', 100000))
         if not 0 <= self.score_thr <= 1:  # also refuses NaN
             raise ValueError(f'score_thr={self.score_thr} must be in [0, 1] (scores are '
                              'sigmoids: above 1 nobody is ever found)')
         if not 0 < self.nms_thr <= 1:
             raise ValueError(f'nms_thr={self.nms_thr} must be in (0, 1] (1 = no NMS)')
+        if self.nms_pre < 1:
+            raise ValueError(f'test_cfg.nms_pre={self.nms_pre} must be >= 1 (candidates kept '
+                             'before NMS)')
         pre = model.data_preprocessor
         self.flip_channels = bool(getattr(pre, '_channel_conversion', False))
         self.normalize = bool(getattr(pre, '_enable_normalize', False)) and not (
@@ -151,7 +159,7 @@ class RTMOExportWrapper(nn.Module):
     def forward(self, image: Tensor) -> Tuple[Tensor, Tensor]:
         """``[1, 3, H, W]`` BGR 0-255 -> ``dets [1, N, 5]``, ``keypoints [1, N, K, 3]``."""
         scores, bboxes, kpt_vis, pose_vecs, priors = self.raw_outputs(image)
-        keep, valid = select_people(bboxes, scores, self.score_thr, self.nms_thr)
+        keep, valid = select_people(bboxes, scores, self.score_thr, self.nms_thr, self.nms_pre)
         bboxes = bboxes[keep]
         keypoints = self.model.head.dcc(pose_vecs[keep], bboxes, priors[keep, :2]).keypoints
         # clamp to the input after NMS and the DCC, as the head does (the size is fixed)
