@@ -23,6 +23,8 @@ print(json.dumps(dict(before=before, after=after)))
 PLUGIN_NAMES = {('KEYPOINT_CODECS', 'BoxSimCCLabel'), ('MODELS', 'RTMOPoseHead'),
                 ('MODELS', 'MLECoordLoss'), ('HOOKS', 'KeypointMetainfoCheckHook'),
                 ('HOOKS', 'ChannelsLastHook'),
+                # training speed (docs/benchmarks.md, "Training step")
+                ('HOOKS', 'FusedSwishHook'), ('MODELS', 'FusedGradSwish'),
                 ('OPTIM_WRAPPER_CONSTRUCTORS', 'MergedGroupsOptimWrapperConstructor'),
                 # reliability (docs/reliability.md)
                 ('OPTIM_WRAPPERS', 'FiniteOptimWrapper'),
