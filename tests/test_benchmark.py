@@ -96,11 +96,12 @@ def test_deploy_rows_time_the_model_in_memory(monkeypatch):
         return [dict(path='ort_fp32', median_ms=20.0, speedup=None)]
 
     monkeypatch.setattr(deploy_bench, 'latency_rows', fake_latency_rows)
+    monkeypatch.setattr(deploy_bench, 'load_images', lambda paths: [f'read {p}' for p in paths])
     monkeypatch.setattr(torch, 'save', lambda *a, **k: pytest.fail('saved a checkpoint'))
     plugin = nn.Linear(1, 1).train()
     tests = [dict(data_samples=[SimpleNamespace(img_path='a.jpg')])]
     (row,) = bm.deploy_rows(plugin, tests, 100.0, repeats=1, threads=1)
-    assert seen == dict(model=plugin, training=False, images=['a.jpg'])
+    assert seen == dict(model=plugin, training=False, images=['read a.jpg'])
     assert (row.what, row.plugin, row.speedup) == ('deploy: ort_fp32 (end to end)', 20.0, 5.0)
 
 

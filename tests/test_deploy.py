@@ -111,6 +111,13 @@ def test_onnx_keeps_the_nms_pre_best_candidates_as_eager_predict(model, images, 
     np.testing.assert_allclose(dets[0, :, :4], expected.bboxes, atol=1e-3)
     np.testing.assert_allclose(dets[0, :, 4], expected.scores, atol=1e-3)
     np.testing.assert_allclose(keypoints[0, ..., :2], expected.keypoints, atol=1e-3)
+    # without NMS (nms_thr=1): exactly the nms_pre best, in score order
+    capped.test_cfg['nms_thr'] = 1.0
+    expected = eager_predict(capped, tensor)
+    dets, _ = RTMO(export_onnx(capped, tmp_path / 'no_nms.onnx')).inference(tensor.numpy())
+    assert len(expected.scores) == nms_pre and dets.shape == (1, nms_pre, 5)
+    np.testing.assert_allclose(dets[0, :, 4], np.sort(expected.scores)[::-1], atol=1e-3)
+    np.testing.assert_allclose(dets[0, :, :4], expected.bboxes, atol=1e-3)
 
 
 @pytest.mark.parametrize('fuse', [False, True])
@@ -347,6 +354,19 @@ def test_deploy_refuses_bad_values_before_building(args, flag, monkeypatch, caps
     assert f'argument {flag}' in capsys.readouterr().err
 
 
+def test_bench_checks_its_images_before_building_the_model(tmp_path, monkeypatch, capsys):
+    from rtmo_plugin.deploy import __main__ as cli
+
+    monkeypatch.setattr(cli, 'build_model', lambda *a, **k: pytest.fail('built a model'),
+                        raising=False)
+    monkeypatch.setattr('rtmo_plugin.deploy.export.build_model',
+                        lambda *a, **k: pytest.fail('built a model'))
+    missing = tmp_path / 'missing.jpg'
+    assert cli.main(['bench', str(DEMO), '--images', str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_deploy_errors_are_one_line(images, tmp_path, capsys):
     """A missing checkpoint, a truncated image: one ``error:`` line, exit 1, no traceback."""
     from rtmo_plugin.deploy.__main__ import main
@@ -371,7 +391,7 @@ def test_library_refuses_bad_thresholds_and_repeats(model, onnx_file, tmp_path):
     with pytest.raises(ValueError, match='score_thr=-1'):
         postprocess(np.zeros((1, 1, 5)), np.zeros((1, 1, 17, 3)), 1.0, -1)
     with pytest.raises(ValueError, match='repeats=0'):
-        latency_rows(model, [tmp_path / 'never_read.jpg'], repeats=0)
+        latency_rows(model, [np.zeros((8, 8, 3), np.uint8)], repeats=0)
 
 
 @pytest.mark.parametrize('args, flag', [

@@ -178,7 +178,8 @@ def main(argv=None) -> List[bm.Row]:
         if wanted & {'predict', 'deploy', 'floor'}:
             rows += bm.predict_rows(plugin, ref, tests, **timing, device=device)
         # each side trains as its config says (the plugin's hooks change the model first)
-        trained = bm.as_trained(plugin, size_configs(args.model)[0])
+        trained = (bm.as_trained(plugin, size_configs(args.model)[0])
+                   if wanted & {'train', 'breakdown'} else None)
         if 'train' in wanted:
             rows += bm.train_rows(plugin, ref, train_batch, **timing, device=device,
                                   trained=trained)

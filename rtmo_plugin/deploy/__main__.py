@@ -138,9 +138,10 @@ def run(args: argparse.Namespace) -> None:
                            score_thr=args.score_thr, nms_thr=args.nms_thr, dynamo=args.dynamo)
         print(f'wrote {path}')
     elif args.command == 'bench':
-        from ..lab.deploy_bench import latency_rows, latency_table
+        from ..lab.deploy_bench import latency_rows, latency_table, load_images
 
-        rows = latency_rows(build_model(args.config, args.checkpoint), args.images,
+        images = load_images(args.images)  # a bad file fails before the model is built
+        rows = latency_rows(build_model(args.config, args.checkpoint), images,
                             args.repeats, args.paths, threads=args.threads)
         print(latency_table(rows))
     else:

@@ -81,8 +81,8 @@ def select_people(bboxes: Tensor, scores: Tensor, score_thr: float,
     cand_boxes, cand_scores = bboxes[candidates], scores[candidates]
     if nms_thr < 1.0:  # ONNX NonMaxSuppression, the head's rule: suppress when IoU > nms_thr
         order = nms(cand_boxes, cand_scores, nms_thr)
-    else:
-        order = cand_scores.argsort(descending=True)
+    else:  # already in descending score order
+        order = torch.arange(candidates.shape[0], device=candidates.device)
     keep = candidates[order]
     placeholder = scores.argmax().reshape(1)
     is_real = torch.cat((torch.ones_like(keep, dtype=torch.bool),

@@ -312,9 +312,9 @@ def deploy_rows(plugin, tests, mmpose_predict_ms: float, repeats: int,
     """Rows of the deployment paths (ONNX fp32, fused, bf16, int8) of ``plugin`` itself (its
     weights and ``test_cfg``), end to end on the same image files; each path's speed-up is
     against MMPose's eager predict measured above."""
-    from .deploy_bench import latency_rows
+    from .deploy_bench import latency_rows, load_images
 
-    images = [b['data_samples'][0].img_path for b in tests]
+    images = load_images([b['data_samples'][0].img_path for b in tests])
     paths = latency_rows(plugin.eval(), images, repeats=repeats, threads=threads)
     return [Row(f'deploy: {p["path"]} (end to end)', p['median_ms'], mmpose_predict_ms,
                 'vs MMPose eager predict') for p in paths]

@@ -41,7 +41,7 @@ def time_paths(paths: Dict[str, Predictor], images: Sequence[np.ndarray],
             for name, ms in medians.items()]
 
 
-def latency_rows(model: nn.Module, images: Sequence[Union[str, Path]], repeats: int = 5,
+def latency_rows(model: nn.Module, images: Sequence[np.ndarray], repeats: int = 5,
                  names: Sequence[str] = ALL_PATHS,
                  work_dir: Optional[Union[str, Path]] = None,
                  threads: Optional[int] = None) -> List[dict]:
@@ -49,11 +49,13 @@ def latency_rows(model: nn.Module, images: Sequence[Union[str, Path]], repeats: 
     ``python -m rtmo_plugin.deploy bench``.
 
     Args:
-        model: the plugin model in eval mode on the CPU (e.g. :func:`.deploy.export.build_model`'s),
+        model: the plugin model in eval mode on the CPU (e.g.
+            :func:`rtmo_plugin.deploy.export.build_model`'s),
             unchanged by this function.
-        images: image files; static int8 is calibrated on them.
+        images: BGR images (:func:`load_images` reads and checks files); static int8 is
+            calibrated on them.
         repeats: timed passes over the images.
-        names: paths to time (see :data:`.backends.ALL_PATHS`); ``eager`` is the
+        names: paths to time (see :data:`rtmo_plugin.deploy.backends.ALL_PATHS`); ``eager`` is the
             plugin's own eager predict, the ``speedup`` reference.
         threads: torch and onnxruntime intra-op threads (default: their own
             defaults, one per core).
@@ -66,12 +68,14 @@ def latency_rows(model: nn.Module, images: Sequence[Union[str, Path]], repeats: 
 
     if repeats < 1:
         raise ValueError(f'repeats={repeats}: time at least one pass')
-    bgr = load_images(images)  # bad values and files before the paths are built
+    if not len(images):
+        raise ValueError('no images given')
     if threads:
         torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = build_backends(model, Path(work_dir or tmp), bgr, names, num_threads=threads or 0)
-        return time_paths(paths, bgr, repeats)
+        paths = build_backends(model, Path(work_dir or tmp), images, names,
+                               num_threads=threads or 0)
+        return time_paths(paths, images, repeats)
 
 
 def latency_table(rows: Sequence[dict]) -> str:

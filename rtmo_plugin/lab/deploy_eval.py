@@ -90,7 +90,7 @@ def evaluate_paths(model: nn.Module, data_root: Union[str, Path], split: str = '
                    names: Sequence[str] = ALL_PATHS, calibration_images: int = 16,
                    work_dir: Optional[Union[str, Path]] = None) -> Dict[str, Dict[str, float]]:
     """AP per path of ``model`` (eval mode, CPU, with ``dataset_meta``: e.g.
-    :func:`.deploy.export.build_model`'s) on ``{data_root}/{split}/*.jpg``,
+    :func:`rtmo_plugin.deploy.export.build_model`'s) on ``{data_root}/{split}/*.jpg``,
     ``annotations/person_keypoints_{split}.json``.
 
     Static int8 is calibrated on up to ``calibration_images`` images of the
