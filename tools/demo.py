@@ -22,6 +22,7 @@ from typing import Dict, List
 from mmengine.config import Config
 
 from rtmo_plugin.lab import demo_runner as dr
+from rtmo_plugin.utils import write_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / 'configs/demo/rtmo-demo_synthetic-128x128.py'
@@ -61,9 +62,9 @@ def build_config(cfg: Config, args: argparse.Namespace, data_dir: Path) -> Confi
 
 
 def write_metrics(metrics: Dict[str, float], out: Path) -> Path:
-    path = out / 'metrics.md'
-    path.write_text(dr.markdown_table([dict(metric=k, value=v) for k, v in metrics.items()]))
-    (out / 'metrics.json').write_text(json.dumps(metrics, indent=2))
+    path = write_atomic(out / 'metrics.md',
+                        dr.markdown_table([dict(metric=k, value=v) for k, v in metrics.items()]))
+    write_atomic(out / 'metrics.json', json.dumps(metrics, indent=2))
     return path
 
 
@@ -137,7 +138,7 @@ def main() -> None:
 
     print(dr.machine_line())
     scalars = dr.train(cfg, procs)
-    checkpoint = Path((Path(cfg.work_dir) / 'last_checkpoint').read_text().strip())
+    checkpoint = dr.last_checkpoint(cfg.work_dir)
     cfg.load_from = str(checkpoint)
     metrics = Runner.from_cfg(cfg).test()
 

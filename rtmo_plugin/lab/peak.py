@@ -53,22 +53,17 @@ class Peak:
 
 
 def cpu_info(path: str = '/proc/cpuinfo') -> Tuple[set, Optional[float]]:
-    """``(flags, MHz)`` of the first processor listed (empty / None where unreadable)."""
-    flags, mhz = set(), None
+    """``(flags, MHz)``: :func:`rtmo_plugin.engine.amp.cpuinfo_flags` and the first processor's
+    ``cpu MHz`` (empty / None where unreadable)."""
+    from ..engine.amp import cpuinfo_flags
+
     try:
-        text = Path(path).read_text()
+        lines = Path(path).read_text().splitlines()
     except OSError:
-        return flags, mhz
-    for line in text.splitlines():
-        key, _, value = line.partition(':')
-        key = key.strip()
-        if key == 'flags' and not flags:
-            flags = set(value.split())
-        elif key == 'cpu MHz' and mhz is None:
-            mhz = float(value)
-        if flags and mhz is not None:
-            break
-    return flags, mhz
+        return set(), None
+    mhz = next((float(value) for key, _, value in (line.partition(':') for line in lines)
+                if key.strip() == 'cpu MHz'), None)
+    return cpuinfo_flags(path), mhz
 
 
 def ops_per_cycle(precision: str, flags: set) -> Optional[Tuple[str, int]]:
