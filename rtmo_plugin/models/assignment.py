@@ -9,7 +9,7 @@ guard (:mod:`rtmo_plugin.engine.finite`) skips the step.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -95,18 +95,26 @@ def _padded_gts(data_samples: Sequence, num_keypoints: int, like: Tensor) -> dic
     return padded
 
 
-def _pairwise_oks(oks_calculator, keypoints: Tensor, gt: dict) -> Tensor:
+def _pairwise_oks(oks_calculator, keypoints: Tensor, gt: dict,
+                  subset: Optional[Sequence[int]] = None) -> Tensor:
     """OKS of every prediction ``[B, P, K, 2]`` with every GT person: ``[B, P, G]``.
 
-    The formula of MMPose's ``PoseOKS`` (its sigmas, if it has them), batched.
+    The formula of MMPose's ``PoseOKS`` (its sigmas, if it has them), batched; over the
+    keypoints ``subset`` (indices) only, if given.
     """
-    dist = torch.norm(keypoints[:, :, None] - gt['keypoints'][:, None], dim=-1)  # [B, P, G, K]
-    dist = dist / gt['areas'].pow(0.5).clip(min=1e-8)[:, None, :, None]
+    gt_kpts, gt_vis = gt['keypoints'], gt['keypoints_visible']
     sigmas = getattr(oks_calculator, 'sigmas', None)
+    if subset is not None:
+        index = torch.as_tensor(subset, device=keypoints.device)
+        keypoints, gt_kpts, gt_vis = (keypoints.index_select(-2, index),
+                                      gt_kpts.index_select(-2, index),
+                                      gt_vis.index_select(-1, index))
+        sigmas = sigmas[list(subset)] if sigmas is not None else None
+    dist = torch.norm(keypoints[:, :, None] - gt_kpts[:, None], dim=-1)  # [B, P, G, K]
+    dist = dist / gt['areas'].pow(0.5).clip(min=1e-8)[:, None, :, None]
     if sigmas is not None:
         dist = dist / (sigmas.to(dist) * 2)
-    weights = gt['keypoints_visible'] / gt['keypoints_visible'].sum(-1, keepdim=True).clip(
-        min=1e-8)
+    weights = gt_vis / gt_vis.sum(-1, keepdim=True).clip(min=1e-8)
     return (exp_decay(-dist.pow(2) / 2) * weights[:, None]).sum(-1)
 
 
@@ -166,7 +174,8 @@ def _compact(mask: Tensor) -> Tuple[Tensor, Tensor]:
 
 @torch.no_grad()
 def assign_batch(assigner, priors: Tensor, scores: Tensor, bboxes: Tensor, keypoints: Tensor,
-                 kpt_vis: Tensor, data_samples: Sequence) -> Targets:
+                 kpt_vis: Tensor, data_samples: Sequence,
+                 oks_keypoints: Optional[Sequence[int]] = None) -> Targets:
     """SimOTA-assign the priors of a batch of images to their people, with no loop over
     images: MMPose's ``SimOTAAssigner`` results (its hyper-parameters and calculators).
 
@@ -176,6 +185,8 @@ def assign_batch(assigner, priors: Tensor, scores: Tensor, bboxes: Tensor, keypo
             decoded xyxy; keypoints: ``[B, P, K, 2]`` regressed; kpt_vis: ``[B, P, K]``
             probabilities.
         data_samples: ``B`` ``PoseDataSample`` with ``gt_instance_labels``.
+        oks_keypoints: indices of the keypoints whose OKS the assignment uses (its cost, the
+            dynamic k and the overlaps it returns); None: all K.
     """
     # NaN/inf -> 0 (finite values unchanged): the costs below stay defined
     scores, bboxes, keypoints, kpt_vis = (torch.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0)
@@ -192,7 +203,7 @@ def assign_batch(assigner, priors: Tensor, scores: Tensor, bboxes: Tensor, keypo
     ious = assigner.iou_calculator(bboxes[rows, index], gt['bboxes'])
     if assigner.iou_weight > 0:
         cost = cost + -torch.log(ious + 1e-7) * assigner.iou_weight
-    oks = _pairwise_oks(assigner.oks_calculator, cand_kpts, gt)
+    oks = _pairwise_oks(assigner.oks_calculator, cand_kpts, gt, oks_keypoints)
     if assigner.oks_weight > 0:
         cost = cost + -torch.log(oks + 1e-7) * assigner.oks_weight
     if assigner.cls_weight > 0:  # BCE against label 1 (one class: people)

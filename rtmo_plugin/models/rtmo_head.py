@@ -1,7 +1,7 @@
 """RTMO head (Lu et al., CVPR 2024): YOLO-style one-stage pose estimation with a DCC."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.utils import reduce_mean
@@ -23,6 +23,20 @@ _DEFAULT_CODEC = dict(type='BoxSimCCLabel', num_bins=(192, 256), kernel='laplace
                       decode_mode='expectation', box_padding=1.25)
 
 
+def _keypoint_subset(indices: Optional[Sequence[int]], num_keypoints: int
+                     ) -> Optional[Tuple[int, ...]]:
+    """``model.head.assign_keypoints`` checked: distinct indices in ``[0, num_keypoints)``."""
+    if indices is None:
+        return None
+    subset = tuple(int(i) for i in indices)
+    if not subset or len(set(subset)) != len(subset) or not all(
+            0 <= i < num_keypoints for i in subset):
+        raise ValueError(f'model.head.assign_keypoints={list(indices)} must be distinct '
+                         f'keypoint indices in [0, {num_keypoints}) (e.g. list(range(17)) '
+                         'for the body of COCO-WholeBody), or None for all keypoints')
+    return subset
+
+
 @MODELS.register_module()
 class RTMOPoseHead(BaseModule):
     """RTMO's one-stage pose head.
@@ -42,6 +56,11 @@ class RTMOPoseHead(BaseModule):
         codec: :class:`BoxSimCCLabel` config: number of bins and box padding.
         dcc_cfg: kwargs of :class:`DynamicCoordinateClassifier`.
         assigner / prior_generator: MMPose ``SimOTAAssigner`` / ``MlvlPointGenerator``.
+        assign_keypoints: indices of the keypoints whose OKS the assigner uses (its cost,
+            the number of positives per person, the first stage's score targets); None: all.
+            Whole-body models assign by the 17 body points: over all 133, the small OKS
+            sigmas of the face and hands keep every early OKS near 0, so SimOTA gives each
+            person a single positive for most of a short schedule.
         proxy_target_cc: second stage, use DCC keypoints as targets of the
             regression branch and OKS(DCC, GT) as classification targets.
         use_aux_loss: add the L1 loss on raw box deltas (last epochs).
@@ -69,6 +88,7 @@ class RTMOPoseHead(BaseModule):
                  loss_mle: Optional[dict] = None,
                  loss_bbox_aux: Optional[dict] = None,
                  metainfo: Optional[dict | str] = None,
+                 assign_keypoints: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if head_module_cfg is None:
@@ -89,6 +109,7 @@ class RTMOPoseHead(BaseModule):
                 raise ValueError(f'RTMOPoseHead: dcc_cfg.{key} comes from `{where}`; remove it '
                                  'from dcc_cfg (MMPose configs set it there)')
         self.num_keypoints = num_keypoints
+        self.assign_keypoints = _keypoint_subset(assign_keypoints, num_keypoints)
         self.proxy_target_cc = proxy_target_cc
         self.use_aux_loss = use_aux_loss
         self.overlaps_power = overlaps_power
@@ -172,7 +193,7 @@ class RTMOPoseHead(BaseModule):
 
         targets = assign_batch(self.assigner, priors, cls_scores.detach().sigmoid(),
                                bboxes.detach(), kpt_reg.detach(), kpt_vis.detach().sigmoid(),
-                               batch_data_samples)
+                               batch_data_samples, self.assign_keypoints)
         # whole-body datasets give integer visibilities; the losses need floats
         targets.keypoints_visible = targets.keypoints_visible.to(cls_scores.dtype)
         # mean number of positives over processes, as a tensor even when it is 0
