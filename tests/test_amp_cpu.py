@@ -14,9 +14,10 @@ from mmengine.logging import MMLogger
 from reliability_fixtures import tiny_cfg, write_tiny_set
 from torch import nn
 
-from helpers import REPO, load_tool
+from helpers import REPO
 from rtmo_plugin.engine import amp
 from rtmo_plugin.engine.amp import Bf16OptimWrapper, FiniteBf16OptimWrapper, cpuinfo_flags
+from rtmo_plugin.engine.run_settings import SettingsError
 
 
 def tiny_net() -> nn.Module:
@@ -137,18 +138,16 @@ def test_cpuinfo_flags_of_x86_and_arm(tmp_path):
     ('OptimWrapper', ('Bf16OptimWrapper', 'AmpOptimWrapper'))])
 def test_train_amp_picks_the_wrapper_of_the_device(accelerator, config_type, expected,
                                                   monkeypatch):
-    train = load_tool('train')
-    monkeypatch.setattr(train, 'accelerator_available', lambda: accelerator)
     monkeypatch.setattr(amp, 'accelerator_available', lambda: accelerator)
     cfg = Config(dict(optim_wrapper=dict(type=config_type, loss_scale=512.0,
                                          optimizer=dict(type='AdamW', lr=0.1))))
-    train.apply_amp(cfg)
+    amp.apply_amp(cfg)
     assert cfg.optim_wrapper.type == expected[accelerator]
     assert ('loss_scale' in cfg.optim_wrapper) == accelerator  # bf16 needs no loss scaling
     cfg.optim_wrapper.dtype = 'float16'
     if not accelerator:
-        with pytest.raises(train.SettingsError, match='--amp on a CPU autocasts to bfloat16'):
-            train.apply_amp(cfg)
+        with pytest.raises(SettingsError, match='--amp on a CPU autocasts to bfloat16'):
+            amp.apply_amp(cfg)
 
 
 @pytest.mark.slow

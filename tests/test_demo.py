@@ -12,10 +12,11 @@ pytestmark = pytest.mark.slow  # subprocess runs / training experiments
 
 
 def test_short_demo_trains_evaluates_and_draws(tmp_path):
+    """``tools/demo.py --amp`` on tiny inputs in two processes."""
     out = tmp_path / 'results'
     cmd = [sys.executable, str(REPO / 'tools/demo.py'), '--out', str(out),
            '--data', str(tmp_path / 'data'), '--train-images', '16', '--val-images', '4',
-           '--epochs', '12', '--num-pictures', '3', '--procs', '2',
+           '--epochs', '12', '--num-pictures', '3', '--procs', '2', '--amp',
            '--cfg-options', 'default_hooks.logger.interval=1',
            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
            'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
@@ -30,6 +31,9 @@ def test_short_demo_trains_evaluates_and_draws(tmp_path):
     assert (out / 'curves.png').stat().st_size > 0
     assert 'AP table:' in proc.stdout
     assert 'Distributed training: True' in proc.stdout  # two processes split each batch
+    # --amp: bf16 autocast where the CPU has it, fp32 (said) where it does not
+    assert ('FiniteBf16OptimWrapper: training under bf16 autocast on cpu' in proc.stdout
+            or 'FiniteBf16OptimWrapper: this cpu has no AVX512-BF16' in proc.stdout)
 
     (scalars,) = (out / 'work').glob('*/vis_data/scalars.json')  # the training run's only
     losses = [json.loads(line)['loss'] for line in scalars.read_text().splitlines()

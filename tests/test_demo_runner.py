@@ -4,6 +4,7 @@ import json
 from mmengine.config import Config
 
 from helpers import REPO, load_tool
+from rtmo_plugin.engine import amp
 from rtmo_plugin.lab import demo_runner as dr
 
 
@@ -42,10 +43,14 @@ def test_set_epochs_stretches_the_loop_scheduler_checkpoint_and_stage_switch():
 def test_demo_epochs_option_stretches_the_schedule_and_validates_four_times(tmp_path):
     import argparse
     demo = load_tool('demo')
-    args = argparse.Namespace(epochs=11, cfg_options={}, out=tmp_path)
+    args = argparse.Namespace(epochs=11, cfg_options={}, out=tmp_path, amp=False)
     cfg = demo.build_config(Config.fromfile(str(demo.CONFIG)), args, tmp_path / 'data')
     assert cfg.train_cfg.max_epochs == 11 and cfg.train_cfg.val_interval == 2
     assert cfg.param_scheduler[-1].end == 11 and cfg.default_hooks.checkpoint.interval == 11
     switch = next(h for h in cfg.custom_hooks if h.type == 'RTMOModeSwitchHook')
     assert list(switch.epoch_attributes) == [4]  # the second stage still a third of the way in
     assert cfg.train_dataloader.dataset.data_root == f'{tmp_path}/data/'
+    assert cfg.optim_wrapper.type == 'FiniteOptimWrapper'
+    amp_args = argparse.Namespace(epochs=None, cfg_options={}, out=tmp_path, amp=True)
+    amp_cfg = demo.build_config(Config.fromfile(str(demo.CONFIG)), amp_args, tmp_path / 'data')
+    assert amp_cfg.optim_wrapper.type == amp.amp_wrapper_type('FiniteOptimWrapper')

@@ -16,12 +16,10 @@ checkpoint; a checkpoint without an optimiser state, epoch or iteration is refus
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from pathlib import Path
 
 from mmengine.config import Config, DictAction
-from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import rtmo_plugin  # noqa: F401  (registers the plugin and its `rtmo_plugin::` configs)
@@ -31,7 +29,7 @@ from rtmo_plugin.checkpoint import (
     check_checkpoint_file,
 )
 from rtmo_plugin.data_checks import DataCheckError, explain_dataset_failure, explain_empty_dataset
-from rtmo_plugin.engine.amp import accelerator_available, amp_wrapper_type
+from rtmo_plugin.engine.amp import apply_amp
 from rtmo_plugin.engine.run_settings import SettingsError, check_cfg_options, check_run_settings
 from rtmo_plugin.engine.work_dir_lock import WorkDirInUseError, work_dir_lock
 from rtmo_plugin.launch import prepare_cpu_processes
@@ -85,24 +83,6 @@ def build_config(args: argparse.Namespace) -> Config:
     if cfg.get('load_from'):
         check_checkpoint_file(cfg.load_from)
     return cfg
-
-
-def apply_amp(cfg: Config) -> None:
-    """``--amp``: with a GPU (NPU, MLU, MUSA), mmengine's ``AmpOptimWrapper`` (fp16 with
-    dynamic loss scaling unless the config sets ``dtype`` / ``loss_scale``); on a CPU, bf16
-    autocast without loss scaling (fp32, said in the log, where the CPU has no AVX512-BF16
-    or AMX). The plugin's non-finite guard (``FiniteOptimWrapper``) keeps its AMP twin."""
-    wrapper = cfg.optim_wrapper
-    wrapper.type = amp_wrapper_type(wrapper.get('type', 'OptimWrapper'))
-    if accelerator_available():
-        wrapper.setdefault('loss_scale', 'dynamic')
-        return
-    if wrapper.get('dtype', 'bfloat16') != 'bfloat16':
-        raise SettingsError(f'--amp on a CPU autocasts to bfloat16, but optim_wrapper.dtype='
-                            f"{wrapper.dtype!r}; remove it or set it to 'bfloat16'")
-    if wrapper.pop('loss_scale', None) is not None:
-        print_log('--amp on a CPU: bf16 autocast needs no loss scaling; '
-                  'optim_wrapper.loss_scale ignored', logger='current', level=logging.WARNING)
 
 
 def main(argv=None) -> None:

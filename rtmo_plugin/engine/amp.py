@@ -47,6 +47,7 @@ from mmpose.registry import OPTIM_WRAPPERS
 from torch import nn
 
 from .finite import FiniteOptimWrapper
+from .run_settings import SettingsError
 
 # /proc/cpuinfo flags of bf16 arithmetic in hardware: x86 AVX512-BF16 and AMX, Arm's BF16
 _BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16', 'bf16')
@@ -111,6 +112,25 @@ def amp_wrapper_type(wrapper_type: Optional[str]) -> str:
 def _device_type(model: nn.Module) -> str:
     param = next(model.parameters(), None)
     return 'cpu' if param is None else param.device.type
+
+
+def apply_amp(cfg) -> None:
+    """``--amp`` of ``tools/train.py`` and ``tools/demo.py`` on an mmengine ``Config``: with a
+    GPU (NPU, MLU, MUSA), mmengine's ``AmpOptimWrapper`` (fp16 with dynamic loss scaling
+    unless the config sets ``dtype`` / ``loss_scale``); on a CPU, bf16 autocast without loss
+    scaling (fp32, said in the log, where the CPU has no AVX512-BF16 or AMX). The plugin's
+    non-finite guard (``FiniteOptimWrapper``) keeps its AMP twin."""
+    wrapper = cfg.optim_wrapper
+    wrapper.type = amp_wrapper_type(wrapper.get('type', 'OptimWrapper'))
+    if accelerator_available():
+        wrapper.setdefault('loss_scale', 'dynamic')
+        return
+    if wrapper.get('dtype', 'bfloat16') != 'bfloat16':
+        raise SettingsError(f'--amp on a CPU autocasts to bfloat16, but optim_wrapper.dtype='
+                            f"{wrapper.dtype!r}; remove it or set it to 'bfloat16'")
+    if wrapper.pop('loss_scale', None) is not None:
+        print_log('--amp on a CPU: bf16 autocast needs no loss scaling; '
+                  'optim_wrapper.loss_scale ignored', logger='current', level=logging.WARNING)
 
 
 class Bf16AutocastMixin:
