@@ -166,12 +166,13 @@ def at_least(parser: argparse.ArgumentParser, args: argparse.Namespace, minimum:
         parser.error(f'{", ".join(low)} must be >= {minimum}')
 
 
-def train(cfg, procs: int = 1) -> Path:
+def train(cfg, procs: int = 1, hooks: Sequence = ()) -> Path:
     """Trains ``cfg`` (an mmengine ``Config`` with ``work_dir`` set) in ``procs`` processes.
 
-    One process trains here with mmengine's Runner; more run ``torchrun`` of the plugin's
-    ``tools/train.py`` as CPU processes (gloo), each with ``cores // procs`` threads and
-    ``batch_size / procs`` images, so the optimiser steps on the config's batch.
+    One process trains here with mmengine's Runner (with ``hooks``, hook instances, added);
+    more run ``torchrun`` of the plugin's ``tools/train.py`` as CPU processes (gloo), each
+    with ``cores // procs`` threads and ``batch_size / procs`` images, so the optimiser steps
+    on the config's batch.
 
     The schedule and batch sizes are checked first (:func:`check_run_settings`), and the work
     dir is locked while training runs (:func:`work_dir_lock`: another live training there is
@@ -183,15 +184,19 @@ def train(cfg, procs: int = 1) -> Path:
     from ..engine.run_settings import check_run_settings
     from ..engine.work_dir_lock import work_dir_lock
 
+    if hooks and procs != 1:
+        raise ValueError(f'train: hook instances need one process, got procs={procs}')
     check_run_settings(cfg)
     with work_dir_lock(cfg.work_dir):  # the torchrun workers share it (environment)
-        return _train(cfg, procs)
+        return _train(cfg, procs, hooks)
 
 
-def _train(cfg, procs: int) -> Path:
+def _train(cfg, procs: int, hooks: Sequence = ()) -> Path:
     if procs == 1:
         from mmengine.runner import Runner
         runner = Runner.from_cfg(_own_visualizer(cfg))
+        for hook in hooks:
+            runner.register_hook(hook)
         runner.train()
         return Path(runner.log_dir) / 'vis_data' / 'scalars.json'
     batch_size = cfg.train_dataloader.batch_size

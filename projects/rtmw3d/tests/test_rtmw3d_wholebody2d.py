@@ -137,6 +137,47 @@ def test_the_budget_sets_the_epochs(data_dir, tmp_path):
     assert tool.set_budget(rtmw, 10.0, 80, 200.0) == 2  # at least two epochs
 
 
+class _Loop:  # the parts of mmengine's EpochBasedTrainLoop that CPUBudgetHook uses
+    def __init__(self, epochs, steps):
+        self._max_epochs, self._max_iters, self.dataloader = epochs, epochs * steps, [0] * steps
+
+    max_epochs = property(lambda self: self._max_epochs)
+    max_iters = property(lambda self: self._max_iters)
+
+
+def test_the_budget_hook_ends_the_schedule_earlier_when_steps_get_dearer(monkeypatch):
+    """10 planned epochs of 5 steps on a 100 CPU s budget: the first epoch costs 10 s (the
+    plan holds), the second 30 s, so 60 s pay for 2 more: the loop, the cosine's end and its
+    length move to epoch 4, and the learning rate still decays to its floor there."""
+    import logging
+    from types import SimpleNamespace
+
+    import torch
+    from mmengine.optim import CosineAnnealingLR
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    cosine = CosineAnnealingLR(optimizer, T_max=50, eta_min=0.1, begin=0, end=50,
+                               by_epoch=False)
+    runner = SimpleNamespace(train_loop=_Loop(10, 5), param_schedulers=[cosine],
+                             logger=logging.getLogger('budget'))
+    hook = tool.CPUBudgetHook(budget=100.0)
+    ticks = iter([0.0, 0.0, 10.0, 10.0, 40.0])  # start, epoch 0 from/to, epoch 1 from/to
+    monkeypatch.setattr(tool.time, 'process_time', lambda: next(ticks))
+    hook.before_train(runner)
+    for runner.epoch in range(2):
+        hook.before_train_epoch(runner)
+        for _ in range(5):
+            cosine.step()
+        hook.after_train_epoch(runner)
+        if runner.epoch == 0:
+            assert (runner.train_loop.max_epochs, hook.epochs) == (10, 10)
+    assert (runner.train_loop.max_epochs, runner.train_loop.max_iters, hook.epochs) == (4, 20, 4)
+    assert (cosine.end, cosine.T_max) == (20, 20)
+    for _ in range(10):
+        cosine.step()
+    assert 0.1 <= optimizer.param_groups[0]['lr'] < 0.12  # 0.69 on the 50-step cosine
+
+
 def test_the_step_clock_times_the_steps_after_the_warm_up(monkeypatch):
     clock, runner = tool.StepClockHook(warmup=2), type('Runner', (), {})()
     ticks = iter([10.0, 10.5, 11.0, 11.5])

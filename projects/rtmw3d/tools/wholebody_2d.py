@@ -47,6 +47,7 @@ RTMO = 'rtmo-tiny_wholebody2d_synthetic-128x128.py'
 RTMW = 'rtmw-tiny_wholebody2d_synthetic-128x96.py'
 IMAGE_SIZE = 128
 CALIBRATION_STEPS = (3, 10)  # steps run before the clock starts, steps timed
+MIN_EPOCHS = 2  # however small the budget
 DRAW_SCALE = 4  # the pictures are drawn 4x larger: the images are 128 pixels wide
 DRAW_SCORE_THR = 0.3
 # COCOeval iouType of each part (xtcocotools), in the metric's order
@@ -107,9 +108,9 @@ def build_config(name: str, data_dir: Path, work_dir: Path, seed: int = 0) -> Co
 
 
 def set_budget(cfg: Config, step_seconds: float, steps_per_epoch: int, budget: float) -> int:
-    """Sets ``cfg``'s epochs so that its steps cost about ``budget`` CPU seconds (at least 2
-    epochs), validation only by the final test; returns the epochs."""
-    epochs = max(2, round(budget / (step_seconds * steps_per_epoch)))
+    """Sets ``cfg``'s epochs so that its steps cost about ``budget`` CPU seconds (at least
+    ``MIN_EPOCHS``), validation only by the final test; returns the epochs."""
+    epochs = max(MIN_EPOCHS, round(budget / (step_seconds * steps_per_epoch)))
     dr.set_epochs(cfg, epochs)
     cfg.train_cfg.val_interval = epochs + 1  # no validation during training
     return epochs
@@ -139,6 +140,45 @@ class StepClockHook(Hook):
         if not self.steps:
             raise RuntimeError('StepClockHook: no step was timed after the warm-up')
         return (self.end - self.start) / self.steps
+
+
+class CPUBudgetHook(Hook):
+    """Keeps a training within ``budget`` CPU seconds of this process: after each epoch it
+    projects the rest at the last epoch's cost and, where that would overrun, ends the
+    schedule earlier (the loop's last epoch and the last scheduler's end and cosine length
+    move in; the learning rate still decays to its floor at the new end).
+
+    The planned epochs come from a few early steps (:func:`calibrate`), but a one-stage
+    model's step gets dearer as it learns: SimOTA gives each person more positives once the
+    predicted poses overlap their people, and the DCC runs once per positive."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, budget: float):
+        self.budget, self.start, self.epoch_start, self.epochs = budget, None, None, None
+
+    def before_train(self, runner) -> None:
+        self.start, self.epochs = time.process_time(), runner.train_loop.max_epochs
+
+    def before_train_epoch(self, runner) -> None:
+        self.epoch_start = time.process_time()
+
+    def after_train_epoch(self, runner) -> None:
+        now = time.process_time()
+        done, loop = runner.epoch + 1, runner.train_loop
+        affordable = done + int((self.budget - (now - self.start)) // (now - self.epoch_start))
+        end_epoch = max(done, affordable, MIN_EPOCHS)
+        if end_epoch >= loop.max_epochs:
+            return
+        runner.logger.info(f'CPUBudgetHook: {now - self.start:.0f} of {self.budget:.0f} CPU s '
+                           f'used after {done} epochs: the schedule ends after {end_epoch} '
+                           f'epochs, not {loop.max_epochs}')
+        self.epochs = loop._max_epochs = end_epoch
+        loop._max_iters = end_epoch * len(loop.dataloader)
+        last = runner.param_schedulers[-1]
+        last.end = end_epoch if last.by_epoch else loop.max_iters
+        if hasattr(last, 'T_max'):
+            last.T_max = max(1, last.end - last.begin)
 
 
 def calibrate(cfg: Config) -> dict:
@@ -179,7 +219,9 @@ def _train_on_budget(config_file: str, budget: float) -> dict:
     cost = calibrate(cfg)
     epochs = set_budget(cfg, cost['step_seconds'], cost['steps_per_epoch'], budget)
     wall, cpu = time.time(), time.process_time()
-    dr.train(cfg)
+    budget_hook = CPUBudgetHook(budget)
+    dr.train(cfg, hooks=[budget_hook])
+    epochs = budget_hook.epochs
     return dict(cost, epochs=epochs, steps=epochs * cost['steps_per_epoch'],
                 cpu=time.process_time() - cpu, minutes=(time.time() - wall) / 60)
 
