@@ -147,8 +147,10 @@ class _Loop:  # the parts of mmengine's EpochBasedTrainLoop that CPUBudgetHook u
 
 def test_the_budget_hook_ends_the_schedule_earlier_when_steps_get_dearer(monkeypatch):
     """10 planned epochs of 5 steps on a 100 CPU s budget: the first epoch costs 10 s (the
-    plan holds), the second 30 s, so 60 s pay for 2 more: the loop, the cosine's end and its
-    length move to epoch 4, and the learning rate still decays to its floor there."""
+    plan holds), the second 30 s; at their mean (20 s) the 60 s left pay for 3 more: the
+    loop, the cosine's end and its length move to epoch 5, and the learning rate still
+    decays to its floor there, and the second stage moves from epoch 6 of 10 to 3 of 5.
+    Cheaper epochs than planned move the end out."""
     import logging
     from types import SimpleNamespace
 
@@ -158,7 +160,8 @@ def test_the_budget_hook_ends_the_schedule_earlier_when_steps_get_dearer(monkeyp
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     cosine = CosineAnnealingLR(optimizer, T_max=50, eta_min=0.1, begin=0, end=50,
                                by_epoch=False)
-    runner = SimpleNamespace(train_loop=_Loop(10, 5), param_schedulers=[cosine],
+    switch = SimpleNamespace(epoch_attributes={0: 'start', 6: 'second stage'})
+    runner = SimpleNamespace(train_loop=_Loop(10, 5), param_schedulers=[cosine], hooks=[switch],
                              logger=logging.getLogger('budget'))
     hook = tool.CPUBudgetHook(budget=100.0)
     ticks = iter([0.0, 0.0, 10.0, 10.0, 40.0])  # start, epoch 0 from/to, epoch 1 from/to
@@ -171,11 +174,23 @@ def test_the_budget_hook_ends_the_schedule_earlier_when_steps_get_dearer(monkeyp
         hook.after_train_epoch(runner)
         if runner.epoch == 0:
             assert (runner.train_loop.max_epochs, hook.epochs) == (10, 10)
-    assert (runner.train_loop.max_epochs, runner.train_loop.max_iters, hook.epochs) == (4, 20, 4)
-    assert (cosine.end, cosine.T_max) == (20, 20)
-    for _ in range(10):
+    assert (runner.train_loop.max_epochs, runner.train_loop.max_iters, hook.epochs) == (5, 25, 5)
+    assert (cosine.end, cosine.T_max) == (25, 25)
+    assert switch.epoch_attributes == {0: 'start', 3: 'second stage'}  # 6 of 10 -> 3 of 5
+    for _ in range(15):
         cosine.step()
-    assert 0.1 <= optimizer.param_groups[0]['lr'] < 0.12  # 0.69 on the 50-step cosine
+    assert 0.1 <= optimizer.param_groups[0]['lr'] < 0.11  # 0.55 on the 50-step cosine
+
+    runner = SimpleNamespace(train_loop=_Loop(10, 5), param_schedulers=[
+        CosineAnnealingLR(optimizer, T_max=50, begin=0, end=50, by_epoch=False)], hooks=[],
+        logger=logging.getLogger('budget'), epoch=0)
+    hook = tool.CPUBudgetHook(budget=100.0)
+    ticks = iter([0.0, 0.0, 5.0])
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    hook.after_train_epoch(runner)
+    assert (runner.train_loop.max_epochs, hook.epochs, runner.param_schedulers[0].end) == (
+        20, 20, 100)
 
 
 def test_the_step_clock_times_the_steps_after_the_warm_up(monkeypatch):

@@ -144,9 +144,11 @@ class StepClockHook(Hook):
 
 class CPUBudgetHook(Hook):
     """Keeps a training within ``budget`` CPU seconds of this process: after each epoch it
-    projects the rest at the last epoch's cost and, where that would overrun, ends the
-    schedule earlier (the loop's last epoch and the last scheduler's end and cosine length
-    move in; the learning rate still decays to its floor at the new end).
+    projects the rest at the mean cost of the last ``window`` epochs and moves the schedule's
+    end to the last epoch that fits (the loop's last epoch and the last scheduler's end and
+    cosine length move with it, so the learning rate still decays to its floor at the end;
+    stage switches still ahead, such as RTMO's second stage, stay at the same fraction of
+    the schedule).
 
     The planned epochs come from a few early steps (:func:`calibrate`), but a one-stage
     model's step gets dearer as it learns: SimOTA gives each person more positives once the
@@ -154,8 +156,9 @@ class CPUBudgetHook(Hook):
 
     priority = 'LOWEST'
 
-    def __init__(self, budget: float):
-        self.budget, self.start, self.epoch_start, self.epochs = budget, None, None, None
+    def __init__(self, budget: float, window: int = 3):
+        self.budget, self.window = budget, window
+        self.start, self.epoch_start, self.epochs, self.costs = None, None, None, []
 
     def before_train(self, runner) -> None:
         self.start, self.epochs = time.process_time(), runner.train_loop.max_epochs
@@ -165,14 +168,22 @@ class CPUBudgetHook(Hook):
 
     def after_train_epoch(self, runner) -> None:
         now = time.process_time()
+        self.costs.append(now - self.epoch_start)
+        cost = sum(self.costs[-self.window:]) / len(self.costs[-self.window:])
         done, loop = runner.epoch + 1, runner.train_loop
-        affordable = done + int((self.budget - (now - self.start)) // (now - self.epoch_start))
-        end_epoch = max(done, affordable, MIN_EPOCHS)
-        if end_epoch >= loop.max_epochs:
+        end_epoch = max(done, MIN_EPOCHS,
+                        done + int((self.budget - (now - self.start)) // cost))
+        if end_epoch == loop.max_epochs:
             return
         runner.logger.info(f'CPUBudgetHook: {now - self.start:.0f} of {self.budget:.0f} CPU s '
-                           f'used after {done} epochs: the schedule ends after {end_epoch} '
-                           f'epochs, not {loop.max_epochs}')
+                           f'used after {done} epochs, {cost:.1f} s per epoch: the schedule '
+                           f'ends after {end_epoch} epochs, not {loop.max_epochs}')
+        for hook in runner.hooks:  # RTMOModeSwitchHook's stages still ahead
+            if isinstance(getattr(hook, 'epoch_attributes', None), dict):
+                hook.epoch_attributes = {
+                    epoch if epoch <= done else max(done, round(epoch * end_epoch
+                                                                / loop.max_epochs)): change
+                    for epoch, change in hook.epoch_attributes.items()}
         self.epochs = loop._max_epochs = end_epoch
         loop._max_iters = end_epoch * len(loop.dataloader)
         last = runner.param_schedulers[-1]
