@@ -69,3 +69,9 @@ def test_run_parser_shares_the_demo_arguments_and_at_least_names_each_bad_one(tm
     bare = dr.run_parser('doc', out=tmp_path, data=tmp_path, num_pictures=1).parse_args([])
     assert bare.epochs is None and not hasattr(bare, 'config')
     dr.at_least(parser, bare, 2, '--epochs')  # None: not given, passes
+
+
+def test_train_takes_hook_instances_only_in_one_process(tmp_path):
+    cfg = Config(dict(work_dir=str(tmp_path)))
+    with pytest.raises(ValueError, match='hook instances need one process, got procs=2'):
+        dr.train(cfg, procs=2, hooks=[object()])
