@@ -11,7 +11,8 @@ CPU budget -> one table and one picture.
    (rtmw3d/synthetic_wholebody.py: write_coco_wholebody_split);
 2. measures the CPU cost of a training step of each model (a few steps each, both at once,
    one thread each) and sets each model's epochs so that steps x cost = --budget CPU seconds:
-   the same CPU budget, not the same number of steps;
+   the same CPU budget, not the same number of steps; while training, CPUBudgetHook moves
+   the end of each schedule so that the training stays within the budget;
 3. trains, from random init and at once (one process and one thread each), the tiny one-stage
    RTMO (whole images at 128x128) and the tiny top-down RTMW (person crops at 96x128) of
    configs/wholebody2d/, both with --seed;
