@@ -185,6 +185,7 @@ class CPUBudgetHook(Hook):
                     epoch if epoch <= done else max(done, round(epoch * end_epoch
                                                                 / loop.max_epochs)): change
                     for epoch, change in hook.epoch_attributes.items()}
+        # mmengine's EpochBasedTrainLoop has no public setter for its length
         self.epochs = loop._max_epochs = end_epoch
         loop._max_iters = end_epoch * len(loop.dataloader)
         last = runner.param_schedulers[-1]
